@@ -1,0 +1,5 @@
+//! AArch64: Advanced SIMD (NEON).
+
+mod neon;
+
+pub use neon::Neon;

@@ -1,0 +1,259 @@
+//! AVX-512 (F, BW, DQ, VL) with FMA: sixteen `f32` lanes per `__m512`
+//! register, masks in `__mmask16` registers.
+
+use crate::isa::Isa;
+use crate::job::LaneJob;
+use crate::lanes::Lanes;
+use core::arch::x86_64::*;
+
+/// Token proving that this CPU runs AVX-512 F, BW, DQ and VL (and FMA).
+#[derive(Clone, Copy, Debug)]
+pub struct Avx512(());
+
+impl Avx512 {
+    /// The token, if this CPU has AVX-512 F, BW, DQ, VL, AVX2 and FMA3.
+    pub fn new() -> Option<Avx512> {
+        (is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma"))
+        .then_some(Avx512(()))
+    }
+
+    /// Runs `job` compiled for AVX-512.
+    pub fn run<J: LaneJob>(self, job: J) -> J::Output {
+        // SAFETY: an `Avx512` exists only if `new` detected every feature
+        // enabled on `entry`.
+        unsafe { entry(self, job) }
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+fn entry<J: LaneJob>(s: Avx512, job: J) -> J::Output {
+    job.run(s)
+}
+
+/// Lanes `0..n` set, for the masked partial loads and stores.
+#[inline(always)]
+fn prefix_mask(n: usize) -> __mmask16 {
+    ((1u32 << n.min(16)) - 1) as __mmask16
+}
+
+impl Lanes for Avx512 {
+    type V = __m512;
+    type M = __mmask16;
+    type I = __m512i;
+
+    const LANES: usize = 16;
+    const ISA: Isa = Isa::Avx512;
+
+    #[inline(always)]
+    fn splat(self, x: f32) -> __m512 {
+        // SAFETY: `self` proves AVX-512F (see `Avx512::new`).
+        unsafe { _mm512_set1_ps(x) }
+    }
+    #[inline(always)]
+    fn load(self, src: &[f32]) -> __m512 {
+        let src = &src[..16];
+        // SAFETY: `self` proves AVX-512F; `src` holds 16 readable floats.
+        unsafe { _mm512_loadu_ps(src.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32], v: __m512) {
+        let dst = &mut dst[..16];
+        // SAFETY: `self` proves AVX-512F; `dst` holds 16 writable floats.
+        unsafe { _mm512_storeu_ps(dst.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn load_partial(self, src: &[f32]) -> __m512 {
+        let mask = prefix_mask(src.len());
+        // SAFETY: `self` proves AVX-512F; the mask enables only lanes below
+        // `src.len()`, and masked-off lanes are neither read nor faulted on.
+        unsafe { _mm512_maskz_loadu_ps(mask, src.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store_partial(self, dst: &mut [f32], v: __m512) {
+        let mask = prefix_mask(dst.len());
+        // SAFETY: `self` proves AVX-512F; the mask enables only lanes below
+        // `dst.len()`, and masked-off lanes are neither written nor faulted on.
+        unsafe { _mm512_mask_storeu_ps(dst.as_mut_ptr(), mask, v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_add_ps(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_sub_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_mul_ps(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_div_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mul_add(self, a: __m512, b: __m512, c: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_fmadd_ps(a, b, c) }
+    }
+    #[inline(always)]
+    fn sqrt(self, a: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_sqrt_ps(a) }
+    }
+    #[inline(always)]
+    fn abs(self, a: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fff_ffff))) }
+    }
+    #[inline(always)]
+    fn min(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F. `vminps` returns `a < b ? a : b`.
+        unsafe { _mm512_min_ps(a, b) }
+    }
+    #[inline(always)]
+    fn max(self, a: __m512, b: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F. `vmaxps` returns `a > b ? a : b`.
+        unsafe { _mm512_max_ps(a, b) }
+    }
+    #[inline(always)]
+    fn lt(self, a: __m512, b: __m512) -> __mmask16 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LT_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn le(self, a: __m512, b: __m512) -> __mmask16 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LE_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn gt(self, a: __m512, b: __m512) -> __mmask16 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GT_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn ge(self, a: __m512, b: __m512) -> __mmask16 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn eq(self, a: __m512, b: __m512) -> __mmask16 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(a, b) }
+    }
+    #[inline(always)]
+    fn select(self, m: __mmask16, t: __m512, f: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_mask_blend_ps(m, f, t) }
+    }
+    #[inline(always)]
+    fn select_m(self, m: __mmask16, t: __mmask16, f: __mmask16) -> __mmask16 {
+        (m & t) | (!m & f)
+    }
+    #[inline(always)]
+    fn and_m(self, a: __mmask16, b: __mmask16) -> __mmask16 {
+        a & b
+    }
+    #[inline(always)]
+    fn or_m(self, a: __mmask16, b: __mmask16) -> __mmask16 {
+        a | b
+    }
+    #[inline(always)]
+    fn splat_i(self, x: i32) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_set1_epi32(x) }
+    }
+    #[inline(always)]
+    fn to_bits(self, a: __m512) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_castps_si512(a) }
+    }
+    #[inline(always)]
+    fn from_bits(self, a: __m512i) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_castsi512_ps(a) }
+    }
+    #[inline(always)]
+    fn add_i(self, a: __m512i, b: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_add_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn sub_i(self, a: __m512i, b: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_sub_epi32(a, b) }
+    }
+    #[inline(always)]
+    fn and_i(self, a: __m512i, b: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_and_si512(a, b) }
+    }
+    #[inline(always)]
+    fn or_i(self, a: __m512i, b: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_or_si512(a, b) }
+    }
+    #[inline(always)]
+    fn shl23_i(self, a: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_slli_epi32::<23>(a) }
+    }
+    #[inline(always)]
+    fn shr23_i(self, a: __m512i) -> __m512i {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_srai_epi32::<23>(a) }
+    }
+    #[inline(always)]
+    fn to_f32(self, a: __m512i) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { _mm512_cvtepi32_ps(a) }
+    }
+    #[inline(always)]
+    fn transpose4(self, b: &mut [__m512; 4]) {
+        // SAFETY: `self` proves AVX-512F; only in-lane register shuffles.
+        unsafe {
+            let t0 = _mm512_unpacklo_ps(b[0], b[1]);
+            let t1 = _mm512_unpackhi_ps(b[0], b[1]);
+            let t2 = _mm512_unpacklo_ps(b[2], b[3]);
+            let t3 = _mm512_unpackhi_ps(b[2], b[3]);
+            b[0] = _mm512_shuffle_ps::<0x44>(t0, t2);
+            b[1] = _mm512_shuffle_ps::<0xee>(t0, t2);
+            b[2] = _mm512_shuffle_ps::<0x44>(t1, t3);
+            b[3] = _mm512_shuffle_ps::<0xee>(t1, t3);
+        }
+    }
+    #[inline(always)]
+    fn store_chunks(self, dst: &mut [f32], stride: usize, v: __m512) {
+        let dst = &mut dst[..3 * stride + 4];
+        let p = dst.as_mut_ptr();
+        // SAFETY: `self` proves AVX-512F; `dst` covers the four 4-float
+        // chunks at offsets 0, stride, 2 * stride and 3 * stride.
+        unsafe {
+            _mm_storeu_ps(p, _mm512_castps512_ps128(v));
+            _mm_storeu_ps(p.add(stride), _mm512_extractf32x4_ps::<1>(v));
+            _mm_storeu_ps(p.add(2 * stride), _mm512_extractf32x4_ps::<2>(v));
+            _mm_storeu_ps(p.add(3 * stride), _mm512_extractf32x4_ps::<3>(v));
+        }
+    }
+    #[inline(always)]
+    fn load_chunks(self, src: &[f32], stride: usize) -> __m512 {
+        let src = &src[..3 * stride + 4];
+        let p = src.as_ptr();
+        // SAFETY: `self` proves AVX-512F; `src` covers the four 4-float
+        // chunks at offsets 0, stride, 2 * stride and 3 * stride.
+        unsafe {
+            let lo = _mm256_loadu2_m128(p.add(stride), p);
+            let hi = _mm256_loadu2_m128(p.add(3 * stride), p.add(2 * stride));
+            _mm512_insertf32x8::<1>(_mm512_castps256_ps512(lo), hi)
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! The dispatcher: an available ISA, and the kernel entry points on it.
+
+use crate::arch::scalar::Scalar;
+use crate::bank::Bank;
+use crate::drive::Drive;
+use crate::isa::{self, Isa};
+use crate::job::LaneJob;
+use crate::kernel::LaneKernel;
+use crate::layout::{Buffers, Interleaved, InterleavedInPlace, Layout, Planar, PlanarInPlace, ShapeError};
+use core::fmt;
+
+#[cfg(target_arch = "aarch64")]
+use crate::arch::aarch64::Neon;
+#[cfg(target_arch = "x86_64")]
+use crate::arch::x86_64::{Avx2, Avx512};
+
+/// The requested ISA does not run on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IsaUnavailable(pub Isa);
+
+impl fmt::Display for IsaUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ISA {} is not available on this CPU", self.0)
+    }
+}
+
+impl std::error::Error for IsaUnavailable {}
+
+/// An ISA that this CPU runs, holding the token that proves it.
+///
+/// Choosing the ISA costs one `match` per call, not per sample.
+#[derive(Clone, Copy, Debug)]
+pub struct Engine(Token);
+
+#[derive(Clone, Copy, Debug)]
+enum Token {
+    Scalar(Scalar),
+    #[cfg(target_arch = "x86_64")]
+    Avx2(Avx2),
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
+    #[cfg(target_arch = "aarch64")]
+    Neon(Neon),
+}
+
+impl Engine {
+    /// The engine for `isa`, or an error if this CPU cannot run it.
+    pub fn new(isa: Isa) -> Result<Engine, IsaUnavailable> {
+        let token = match isa {
+            Isa::Scalar => Some(Token::Scalar(Scalar)),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => Avx2::new().map(Token::Avx2),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => Avx512::new().map(Token::Avx512),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => Neon::new().map(Token::Neon),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        token.map(Engine).ok_or(IsaUnavailable(isa))
+    }
+
+    /// The engine for the process-wide selection ([`isa::selected`]).
+    pub fn selected() -> Engine {
+        Engine::new(isa::selected()).unwrap_or(Engine(Token::Scalar(Scalar)))
+    }
+
+    /// The ISA this engine runs.
+    pub fn isa(&self) -> Isa {
+        match self.0 {
+            Token::Scalar(_) => Isa::Scalar,
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx2(_) => Isa::Avx2,
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx512(_) => Isa::Avx512,
+            #[cfg(target_arch = "aarch64")]
+            Token::Neon(_) => Isa::Neon,
+        }
+    }
+
+    /// Runs any lane job on this engine's ISA.
+    pub fn run_job<J: LaneJob>(&self, job: J) -> J::Output {
+        match self.0 {
+            Token::Scalar(s) => s.run(job),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx2(s) => s.run(job),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx512(s) => s.run(job),
+            #[cfg(target_arch = "aarch64")]
+            Token::Neon(s) => s.run(job),
+        }
+    }
+
+    /// Runs kernel `K` with its parameter and state banks over `buffers`.
+    ///
+    /// Checks every shape first: on error nothing is read or written.
+    pub fn run<K: LaneKernel>(&self, params: &Bank, state: &mut Bank, buffers: Buffers<'_, '_, '_>) -> Result<(), ShapeError> {
+        let channels = params.channels();
+        if params.words() != K::PARAM_WORDS || state.words() != K::STATE_WORDS || state.channels() != channels {
+            let (words, got_words) = if params.words() != K::PARAM_WORDS {
+                (K::PARAM_WORDS, params.words())
+            } else {
+                (K::STATE_WORDS, state.words())
+            };
+            return Err(ShapeError::Bank {
+                words,
+                got_words,
+                channels,
+                got_channels: state.channels(),
+            });
+        }
+        match buffers {
+            Buffers::Planar { input, output } => self.run_layout::<K, _>(params, state, Planar { input, output }),
+            Buffers::PlanarInPlace { bufs } => self.run_layout::<K, _>(params, state, PlanarInPlace { bufs }),
+            Buffers::Interleaved { input, output } => {
+                self.run_layout::<K, _>(params, state, Interleaved { input, output })
+            }
+            Buffers::InterleavedInPlace { buf } => self.run_layout::<K, _>(params, state, InterleavedInPlace { buf }),
+        }
+    }
+
+    fn run_layout<'a, K: LaneKernel, L: Layout>(
+        &self,
+        params: &'a Bank,
+        state: &'a mut Bank,
+        layout: L,
+    ) -> Result<(), ShapeError>
+    where
+        Drive<'a, K, L>: LaneJob<Output = ()>,
+    {
+        layout.frames(params.channels())?;
+        self.run_job(Drive::<K, L>::new(params, state, layout));
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! The scalar references: the exact arithmetic of every kernel, one channel
+//! at a time, in plain Rust.
+//!
+//! These functions *define* the output bits. Every ISA path is tested to
+//! reproduce them exactly, and docs/kernels.md states the same formulas.
+//! They are written for clarity first and are also the baseline the
+//! benchmarks compare against.
+
+pub mod envelope;
+
+use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
+
+/// The input rule of every recurrence (see [`crate::policy`]):
+/// NaN and `|x| < INPUT_FLOOR` give `+0`, everything else is clamped to
+/// `[-INPUT_CEIL, INPUT_CEIL]`.
+#[inline(always)]
+pub fn sanitize(x: f32) -> f32 {
+    if x.abs() >= INPUT_FLOOR {
+        // Not NaN here, so the clamp is unambiguous.
+        x.max(-INPUT_CEIL).min(INPUT_CEIL)
+    } else {
+        0.0
+    }
+}
+
+/// One step of the one-pole follower shared by every recurrence:
+/// `state` moves towards the sanitized input `x` with coefficient `up` when
+/// `x > state` and `down` otherwise:
+///
+/// `state' = fma(x - state, k, state)`, i.e. `state + (x - state) * k`
+/// rounded once; but the step *restarts* from `0`, giving `state' = x * k`,
+/// when the state is below `STATE_FLUSH` in magnitude (so no subnormal can
+/// arise) or when `k == 1` (so an instant time constant follows `x` exactly).
+#[inline(always)]
+pub fn follow(state: f32, x: f32, up: f32, down: f32) -> f32 {
+    let k = if x > state { up } else { down };
+    if state.abs() < STATE_FLUSH || k == 1.0 {
+        x * k
+    } else {
+        (x - state).mul_add(k, state)
+    }
+}

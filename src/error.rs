@@ -1,0 +1,43 @@
+//! The crate's error type.
+
+use lanedsp_kernels::{IsaUnavailable, ShapeError};
+
+/// Everything that can go wrong when building or running a processor.
+///
+/// A processor that returns an error has not changed: no state was
+/// advanced and no output written.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The sample rate is zero, negative, NaN or infinite.
+    #[error("sample rate must be finite and greater than 0 Hz, got {0}")]
+    SampleRate(f32),
+    /// A time constant is negative, NaN or infinite.
+    #[error("{name} must be finite and at least 0 s, got {value}")]
+    Time {
+        /// Which parameter.
+        name: &'static str,
+        /// The rejected value in seconds.
+        value: f32,
+    },
+    /// A processor needs at least one channel.
+    #[error("a processor needs at least one channel")]
+    NoChannels,
+    /// A channel index is past the last channel.
+    #[error("channel {index} does not exist (the processor has {channels})")]
+    ChannelIndex {
+        /// The rejected index.
+        index: usize,
+        /// Channels the processor has.
+        channels: usize,
+    },
+    /// Buffers do not match the processor's channels or each other's length.
+    #[error("buffer shape: {0}")]
+    Shape(#[from] ShapeError),
+    /// The requested ISA does not run on this CPU.
+    #[error(transparent)]
+    Isa(#[from] IsaUnavailable),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;

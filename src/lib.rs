@@ -1,0 +1,50 @@
+//! # lanedsp
+//!
+//! SIMD dynamics processing for many channels at once, bit-identical on
+//! every CPU.
+//!
+//! A dynamics processor is a per-sample recurrence: sample `n` needs the
+//! state after sample `n - 1`, so it cannot be vectorised along time.
+//! `lanedsp` vectorises *across channels* instead: independent channels sit
+//! in SIMD lanes (16 per AVX-512 register, 8 per AVX2, 4 per NEON), so one
+//! instruction advances many channels by one sample.
+//!
+//! * Processors: [`EnvelopeFollower`].
+//! * Buffers: planar (`&[&[f32]]`) or interleaved (`&[f32]`), separate or in
+//!   place, any length; state carries across calls.
+//! * Dispatch: the widest ISA this CPU runs is detected once and cached
+//!   ([`selected_isa`]); `LANEDSP_ISA=scalar|avx2|avx512|neon` overrides it,
+//!   and every processor can be built for any available ISA
+//!   (`with_isa`).
+//! * Exactness: every ISA gives output bit-identical (`to_bits`) to the
+//!   scalar reference in [`lanedsp_kernels::reference`], for every input,
+//!   NaN, infinities and subnormals included (docs/kernels.md).
+//! * Real time: no process call allocates, locks or panics; bad
+//!   parameters and mismatched buffers are an [`Error`].
+
+mod envelope;
+mod error;
+mod params;
+mod processor;
+
+pub use envelope::EnvelopeFollower;
+pub use error::{Error, Result};
+pub use processor::Processor;
+pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
+pub use lanedsp_kernels::{Buffers, Isa, ShapeError};
+
+/// The ISA processors use unless built for another one: detected once per
+/// process (the widest available), or the one [`ISA_ENV`] names.
+pub fn selected_isa() -> Isa {
+    lanedsp_kernels::isa::selected()
+}
+
+/// The process-wide ISA choice and why it was made.
+pub fn isa_selection() -> &'static Selection {
+    lanedsp_kernels::isa::selection()
+}
+
+/// The ISAs this CPU runs, from the most portable to the widest.
+pub fn available_isas() -> Vec<Isa> {
+    Isa::available()
+}

@@ -1,0 +1,38 @@
+//! Validation of user parameters, shared by every processor.
+
+use crate::error::{Error, Result};
+
+/// Checks that a sample rate is finite and positive.
+pub(crate) fn sample_rate(hz: f32) -> Result<f32> {
+    if hz.is_finite() && hz > 0.0 {
+        Ok(hz)
+    } else {
+        Err(Error::SampleRate(hz))
+    }
+}
+
+/// Checks that a time constant is finite and not negative.
+pub(crate) fn time(name: &'static str, seconds: f32) -> Result<f32> {
+    if seconds.is_finite() && seconds >= 0.0 {
+        Ok(seconds)
+    } else {
+        Err(Error::Time {
+            name,
+            value: seconds,
+        })
+    }
+}
+
+/// Checks that a channel count is at least one.
+pub(crate) fn channels(n: usize) -> Result<usize> {
+    if n == 0 { Err(Error::NoChannels) } else { Ok(n) }
+}
+
+/// Checks a channel index.
+pub(crate) fn channel_index(index: usize, channels: usize) -> Result<usize> {
+    if index < channels {
+        Ok(index)
+    } else {
+        Err(Error::ChannelIndex { index, channels })
+    }
+}

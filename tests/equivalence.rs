@@ -1,0 +1,210 @@
+//! Every kernel on every ISA against its scalar reference, `to_bits` equal.
+//!
+//! Test names carry the ISA (`envelope::avx512::matrix`); ISAs this CPU
+//! lacks show as ignored with the reason, and the run ends with a line
+//! naming the ISAs that were actually compared, so a log from a machine
+//! without AVX-512 says so.
+//!
+//! `LANEDSP_EXPECT_SELECTED=<isa>` makes `dispatch::selection` assert what
+//! the dispatcher chose (used by the emulated-CPU runs in `.ci/cross-test`).
+
+mod common;
+
+use common::cases::{Envelope, KernelCase};
+use common::{Layout, Planes, concat, first_difference, planes, rng, run, slice};
+use lanedsp::{Isa, Processor};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use rand::RngExt;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Channel counts: every count up to 40, then past the widest register
+/// with and without a remainder, and many groups.
+fn channel_counts() -> Vec<usize> {
+    (1..=40).chain([64, 67, 256]).collect()
+}
+
+const LENGTHS: [usize; 6] = [0, 1, 7, 64, 1000, 4096];
+
+/// Bit `isa as u32` set once a comparison ran on that ISA.
+static COMPARED: AtomicU32 = AtomicU32::new(0);
+
+fn mark(isa: Isa) {
+    COMPARED.fetch_or(1 << isa as u32, Ordering::Relaxed);
+}
+
+fn check(what: impl Fn() -> String, got: &Planes, want: &Planes) -> Result<(), Failed> {
+    match first_difference(got, want) {
+        None => Ok(()),
+        Some(diff) => Err(format!("{}: {diff}", what()).into()),
+    }
+}
+
+/// Every channel count x length x layout, random settings per channel,
+/// 1% of samples hostile.
+fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(1);
+    for channels in channel_counts() {
+        for len in LENGTHS {
+            let settings = K::settings(&mut rng, channels);
+            let input = planes(&mut rng, channels, len, 0.01);
+            let want = K::reference(&settings, &input);
+            for layout in Layout::ALL {
+                let mut proc = K::build(isa, &settings);
+                let got = run(&mut proc, layout, &input);
+                check(
+                    || format!("{channels} ch x {len} frames, {layout:?}, {settings:?}"),
+                    &got,
+                    &want,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stream cut into random blocks (lengths 0 and 1 included), each block in
+/// a random layout, equals the one-shot reference.
+fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(2);
+    for channels in [1, 2, 3, 8, 15, 16, 17, 33, 67, 256] {
+        for _ in 0..4 {
+            let len = 4096;
+            let settings = K::settings(&mut rng, channels);
+            let input = planes(&mut rng, channels, len, 0.01);
+            let want = K::reference(&settings, &input);
+            let mut proc = K::build(isa, &settings);
+            let mut got: Planes = vec![Vec::new(); channels];
+            let mut cuts = Vec::new();
+            let mut at = 0;
+            while at < len {
+                let block = match rng.random_range(0..4u32) {
+                    0 => 0,
+                    1 => 1,
+                    2 => rng.random_range(2..64),
+                    _ => rng.random_range(64..1500),
+                }
+                .min(len - at);
+                let layout = Layout::ALL[rng.random_range(0..4)];
+                let out = run(&mut proc, layout, &slice(&input, at..at + block));
+                got = concat(&got, &out);
+                cuts.push((block, layout));
+                at += block;
+            }
+            check(
+                || format!("{channels} ch split as {cuts:?}"),
+                &got,
+                &want,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Mostly hostile input: 30% edge values, plus whole blocks of NaN, of
+/// infinities, and of alternating extremes.
+fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(3);
+    for channels in [1, 5, 16, 19, 64] {
+        let settings = K::settings(&mut rng, channels);
+        let mut input = planes(&mut rng, channels, 2000, 0.3);
+        for (c, ch) in input.iter_mut().enumerate() {
+            let fill = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX][c % 4];
+            ch[200..400].fill(fill);
+            for (i, x) in ch[400..600].iter_mut().enumerate() {
+                *x = if i % 2 == 0 { f32::MAX } else { -f32::MAX };
+            }
+            ch[600..1400].fill(0.0);
+        }
+        let want = K::reference(&settings, &input);
+        for layout in Layout::ALL {
+            let mut proc = K::build(isa, &settings);
+            let got = run(&mut proc, layout, &input);
+            check(|| format!("{channels} ch, {layout:?}"), &got, &want)?;
+        }
+    }
+    Ok(())
+}
+
+/// After `reset`, a processor repeats its output exactly.
+fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(4);
+    let settings = K::settings(&mut rng, 19);
+    let input = planes(&mut rng, 19, 700, 0.05);
+    let mut proc = K::build(isa, &settings);
+    let first = run(&mut proc, Layout::Planar, &input);
+    proc.reset();
+    let again = run(&mut proc, Layout::Interleaved, &input);
+    check(|| "after reset".to_string(), &again, &first)
+}
+
+type Check = fn(Isa) -> Result<(), Failed>;
+
+/// The trials of kernel `K`: each check on each ISA.
+fn kernel_trials<K: KernelCase + 'static>() -> Vec<Trial> {
+    let checks: [(&str, Check); 4] = [
+        ("matrix", matrix::<K>),
+        ("splits", splits::<K>),
+        ("hostile", hostile::<K>),
+        ("reset", reset::<K>),
+    ];
+    let mut trials = Vec::new();
+    for isa in Isa::ALL {
+        for (name, check) in checks {
+            trials.push(Trial::ignorable_test(
+                format!("{}::{isa}::{name}", K::NAME),
+                move || {
+                    if !isa.is_available() {
+                        return Ok(Completion::ignored_with(format!(
+                            "{isa} not available on this CPU"
+                        )));
+                    }
+                    check(isa)?;
+                    mark(isa);
+                    Ok(Completion::Completed)
+                },
+            ));
+        }
+    }
+    trials
+}
+
+/// The dispatcher's choice, checked against `LANEDSP_EXPECT_SELECTED`.
+fn selection() -> Result<(), Failed> {
+    let selection = lanedsp::isa_selection();
+    if let Ok(want) = std::env::var("LANEDSP_EXPECT_SELECTED") {
+        let want: Isa = want.parse().map_err(|e| format!("{e}"))?;
+        if selection.isa != want {
+            return Err(format!("dispatch selected {selection}, expected {want}").into());
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![Trial::test("dispatch::selection", selection)];
+    trials.extend(kernel_trials::<Envelope>());
+    let conclusion = libtest_mimic::run(&args, trials);
+
+    let compared = COMPARED.load(Ordering::Relaxed);
+    let names = |ran: bool| -> Vec<&str> {
+        Isa::ALL
+            .into_iter()
+            .filter(|isa| (compared & (1 << *isa as u32) != 0) == ran)
+            .map(Isa::name)
+            .collect()
+    };
+    println!(
+        "lanedsp equivalence: bit-exact with the scalar reference on [{}]; not run: [{}]; \
+         available here: [{}]; dispatch selected {}",
+        names(true).join(", "),
+        names(false).join(", "),
+        lanedsp::available_isas()
+            .iter()
+            .map(|i| i.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        lanedsp::isa_selection(),
+    );
+    conclusion.exit();
+}

@@ -1,0 +1,48 @@
+//! Runtime dispatch: detection, the override rule, and the cached choice.
+
+use lanedsp::{Isa, Reason, Selection};
+
+#[test]
+fn scalar_is_always_available_and_best_is_available() {
+    assert!(Isa::Scalar.is_available());
+    assert!(Isa::best().is_available());
+    assert!(lanedsp::available_isas().contains(&lanedsp::selected_isa()));
+}
+
+#[test]
+fn override_rule() {
+    let best = Isa::best();
+    assert_eq!(Selection::decide(None), Selection { isa: best, reason: Reason::Detected });
+    assert_eq!(Selection::decide(Some("  ")).reason, Reason::Detected);
+    assert_eq!(
+        Selection::decide(Some("Scalar")),
+        Selection { isa: Isa::Scalar, reason: Reason::Override }
+    );
+    assert_eq!(
+        Selection::decide(Some("sse9")),
+        Selection { isa: best, reason: Reason::OverrideInvalid("sse9".into()) }
+    );
+    for isa in Isa::ALL {
+        let s = Selection::decide(Some(isa.name()));
+        if isa.is_available() {
+            assert_eq!(s, Selection { isa, reason: Reason::Override });
+        } else {
+            assert_eq!(s, Selection { isa: best, reason: Reason::OverrideUnavailable(isa) });
+        }
+    }
+}
+
+#[test]
+fn names_round_trip() {
+    for isa in Isa::ALL {
+        assert_eq!(isa.name().parse::<Isa>(), Ok(isa));
+        assert_eq!(isa.to_string(), isa.name());
+    }
+    assert_eq!(Isa::Avx512.lanes(), 16);
+}
+
+#[test]
+fn selection_is_cached() {
+    let first: *const Selection = lanedsp::isa_selection();
+    assert!(std::ptr::eq(first, lanedsp::isa_selection()));
+}
