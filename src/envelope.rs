@@ -2,9 +2,9 @@
 
 use crate::error::Result;
 use crate::params;
+use crate::processor::Processor;
 use lanedsp_kernels::generic::envelope::PeakEnvelope;
 use lanedsp_kernels::policy::coefficient;
-use crate::processor::Processor;
 use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel};
 
 /// A peak envelope follower with attack and release, for `channels`

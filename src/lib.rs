@@ -23,15 +23,21 @@
 //!   parameters and mismatched buffers are an [`Error`].
 
 mod envelope;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod error;
 mod params;
 mod processor;
 
 pub use envelope::EnvelopeFollower;
 pub use error::{Error, Result};
-pub use processor::Processor;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::{Buffers, Isa, ShapeError};
+pub use processor::Processor;
 
 /// The ISA processors use unless built for another one: detected once per
 /// process (the widest available), or the one [`ISA_ENV`] names.

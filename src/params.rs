@@ -25,7 +25,11 @@ pub(crate) fn time(name: &'static str, seconds: f32) -> Result<f32> {
 
 /// Checks that a channel count is at least one.
 pub(crate) fn channels(n: usize) -> Result<usize> {
-    if n == 0 { Err(Error::NoChannels) } else { Ok(n) }
+    if n == 0 {
+        Err(Error::NoChannels)
+    } else {
+        Ok(n)
+    }
 }
 
 /// Checks a channel index.

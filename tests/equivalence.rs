@@ -90,11 +90,7 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
                 cuts.push((block, layout));
                 at += block;
             }
-            check(
-                || format!("{channels} ch split as {cuts:?}"),
-                &got,
-                &want,
-            )?;
+            check(|| format!("{channels} ch split as {cuts:?}"), &got, &want)?;
         }
     }
     Ok(())

@@ -12,22 +12,46 @@ fn scalar_is_always_available_and_best_is_available() {
 #[test]
 fn override_rule() {
     let best = Isa::best();
-    assert_eq!(Selection::decide(None), Selection { isa: best, reason: Reason::Detected });
+    assert_eq!(
+        Selection::decide(None),
+        Selection {
+            isa: best,
+            reason: Reason::Detected
+        }
+    );
     assert_eq!(Selection::decide(Some("  ")).reason, Reason::Detected);
     assert_eq!(
         Selection::decide(Some("Scalar")),
-        Selection { isa: Isa::Scalar, reason: Reason::Override }
+        Selection {
+            isa: Isa::Scalar,
+            reason: Reason::Override
+        }
     );
     assert_eq!(
         Selection::decide(Some("sse9")),
-        Selection { isa: best, reason: Reason::OverrideInvalid("sse9".into()) }
+        Selection {
+            isa: best,
+            reason: Reason::OverrideInvalid("sse9".into())
+        }
     );
     for isa in Isa::ALL {
         let s = Selection::decide(Some(isa.name()));
         if isa.is_available() {
-            assert_eq!(s, Selection { isa, reason: Reason::Override });
+            assert_eq!(
+                s,
+                Selection {
+                    isa,
+                    reason: Reason::Override
+                }
+            );
         } else {
-            assert_eq!(s, Selection { isa: best, reason: Reason::OverrideUnavailable(isa) });
+            assert_eq!(
+                s,
+                Selection {
+                    isa: best,
+                    reason: Reason::OverrideUnavailable(isa)
+                }
+            );
         }
     }
 }

@@ -17,33 +17,56 @@ fn follow(sample_rate: f32, attack: f32, release: f32, input: &[f32]) -> Vec<f32
 fn crossing(out: &[f32], level: f64, rising: bool) -> usize {
     let tol = 1e-6;
     out.iter()
-        .position(|&y| if rising { f64::from(y) >= level - tol } else { f64::from(y) <= level + tol })
+        .position(|&y| {
+            if rising {
+                f64::from(y) >= level - tol
+            } else {
+                f64::from(y) <= level + tol
+            }
+        })
         .expect("crosses")
 }
 
 #[test]
 fn attack_reaches_one_minus_inverse_e_after_attack_time() {
-    for &(fs, attack) in &[(44_100.0f32, 0.001f32), (48_000.0, 0.010), (96_000.0, 0.0005), (8_000.0, 0.25), (96_000.0, 0.5)] {
+    for &(fs, attack) in &[
+        (44_100.0f32, 0.001f32),
+        (48_000.0, 0.010),
+        (96_000.0, 0.0005),
+        (8_000.0, 0.25),
+        (96_000.0, 0.5),
+    ] {
         let step = vec![1.0f32; (attack * fs * 4.0) as usize + 10];
         let out = follow(fs, attack, 1.0, &step);
         let target = 1.0 - (-1.0f64).exp();
         // Sample n holds the envelope after n + 1 updates: 1 - a^(n + 1).
         let n = crossing(&out, target, true) as f64 + 1.0;
         let want = f64::from(attack) * f64::from(fs);
-        assert!((n - want).abs() <= 1.0, "fs {fs} attack {attack}: reached at {n}, model {want}");
+        assert!(
+            (n - want).abs() <= 1.0,
+            "fs {fs} attack {attack}: reached at {n}, model {want}"
+        );
         // And the curve is the model's to f32 precision.
         let a = (-1.0 / want).exp();
         assert!(a < 1.0);
         for (i, &y) in out.iter().enumerate() {
             let model = 1.0 - a.powi(i as i32 + 1);
-            assert!((f64::from(y) - model).abs() < 1e-4, "sample {i}: {y} vs {model}");
+            assert!(
+                (f64::from(y) - model).abs() < 1e-4,
+                "sample {i}: {y} vs {model}"
+            );
         }
     }
 }
 
 #[test]
 fn release_falls_to_inverse_e_after_release_time() {
-    for &(fs, release) in &[(44_100.0f32, 0.050f32), (48_000.0, 0.2), (48_000.0, 2.0), (192_000.0, 0.01)] {
+    for &(fs, release) in &[
+        (44_100.0f32, 0.050f32),
+        (48_000.0, 0.2),
+        (48_000.0, 2.0),
+        (192_000.0, 0.01),
+    ] {
         let hold = 100;
         let mut x = vec![1.0f32; hold];
         x.extend(std::iter::repeat_n(0.0, (release * fs * 4.0) as usize));
@@ -51,13 +74,18 @@ fn release_falls_to_inverse_e_after_release_time() {
         assert_eq!(out[hold - 1], 1.0, "attack 0 follows at once");
         let n = (crossing(&out[hold..], (-1.0f64).exp(), false) + 1) as f64;
         let want = f64::from(release) * f64::from(fs);
-        assert!((n - want).abs() <= 1.0, "fs {fs} release {release}: fell at {n}, model {want}");
+        assert!(
+            (n - want).abs() <= 1.0,
+            "fs {fs} release {release}: fell at {n}, model {want}"
+        );
     }
 }
 
 #[test]
 fn zero_times_follow_the_input_exactly() {
-    let x: Vec<f32> = (0..100).map(|i| ((i * 37) % 11) as f32 / 10.0 - 0.5).collect();
+    let x: Vec<f32> = (0..100)
+        .map(|i| ((i * 37) % 11) as f32 / 10.0 - 0.5)
+        .collect();
     let out = follow(48_000.0, 0.0, 0.0, &x);
     assert_eq!(out, x);
 }
@@ -82,5 +110,8 @@ fn very_long_release_keeps_its_time_to_f32_state_precision() {
     let out = follow(fs, 0.0, release, &x);
     let n = (crossing(&out[10..], (-1.0f64).exp(), false) + 1) as f64;
     let want = f64::from(release) * f64::from(fs);
-    assert!((n - want).abs() <= 1.0 + 2e-3 * want, "fell at {n}, model {want}");
+    assert!(
+        (n - want).abs() <= 1.0 + 2e-3 * want,
+        "fell at {n}, model {want}"
+    );
 }

@@ -29,7 +29,16 @@ fn state_is_always_zero_or_normal_and_finite() {
     // every coefficient class, including the smallest non-zero one.
     let mut rng = rng(10);
     let edges = edge_values();
-    let coeffs = [0.0, MIN_COEFF, 1e-6, 0.001, 0.5, 0.999, 1.0 - f32::EPSILON / 2.0, 1.0];
+    let coeffs = [
+        0.0,
+        MIN_COEFF,
+        1e-6,
+        0.001,
+        0.5,
+        0.999,
+        1.0 - f32::EPSILON / 2.0,
+        1.0,
+    ];
     for _ in 0..2_000 {
         let up = coeffs[rng.random_range(0..coeffs.len())];
         let down = coeffs[rng.random_range(0..coeffs.len())];
@@ -42,16 +51,34 @@ fn state_is_always_zero_or_normal_and_finite() {
                 _ => rng.random_range(-1.0f32..1.0) * 10f32.powi(rng.random_range(-20..5)),
             };
             state = follow(state, sanitize(x), up, down);
-            assert!(state.is_finite() && !state.is_subnormal(), "state {state:e} after {x:e} (up {up}, down {down})");
+            assert!(
+                state.is_finite() && !state.is_subnormal(),
+                "state {state:e} after {x:e} (up {up}, down {down})"
+            );
         }
     }
 }
 
 #[test]
 fn coefficients_are_zero_or_at_least_min_coeff() {
-    for samples in [0.0f32, 1e-9, 0.01, 0.1, 1.0, 1e3, 1e9, 1.07e9, 1.08e9, 1e12, f32::MAX] {
+    for samples in [
+        0.0f32,
+        1e-9,
+        0.01,
+        0.1,
+        1.0,
+        1e3,
+        1e9,
+        1.07e9,
+        1.08e9,
+        1e12,
+        f32::MAX,
+    ] {
         let k = coefficient(samples, 1.0);
-        assert!(k == 0.0 || (MIN_COEFF..=1.0).contains(&k), "{samples} samples -> {k}");
+        assert!(
+            k == 0.0 || (MIN_COEFF..=1.0).contains(&k),
+            "{samples} samples -> {k}"
+        );
     }
     assert_eq!(coefficient(0.0, 48_000.0), 1.0);
     assert_eq!(coefficient(1e12, 1.0), 0.0);
@@ -60,20 +87,42 @@ fn coefficients_are_zero_or_at_least_min_coeff() {
 #[test]
 fn non_finite_input_stays_in_its_channel_on_every_isa() {
     for isa in Isa::available() {
-        let mut env = EnvelopeFollower::new(48_000.0, 3, 0.001, 0.1).unwrap().with_isa(isa).unwrap();
+        let mut env = EnvelopeFollower::new(48_000.0, 3, 0.001, 0.1)
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
         let clean: Vec<f32> = (0..512).map(|i| (i as f32 * 0.05).sin()).collect();
-        let poisoned: Vec<f32> = clean.iter().enumerate().map(|(i, &x)| if i % 7 == 0 { f32::NAN } else if i % 11 == 0 { f32::INFINITY } else { x }).collect();
+        let poisoned: Vec<f32> = clean
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                if i % 7 == 0 {
+                    f32::NAN
+                } else if i % 11 == 0 {
+                    f32::INFINITY
+                } else {
+                    x
+                }
+            })
+            .collect();
         let mut out = vec![vec![0.0; 512]; 3];
         {
             let mut outs: Vec<&mut [f32]> = out.iter_mut().map(|c| c.as_mut_slice()).collect();
-            env.process_planar(&[&clean, &poisoned, &clean], &mut outs).unwrap();
+            env.process_planar(&[&clean, &poisoned, &clean], &mut outs)
+                .unwrap();
         }
-        let mut alone = EnvelopeFollower::new(48_000.0, 1, 0.001, 0.1).unwrap().with_isa(isa).unwrap();
+        let mut alone = EnvelopeFollower::new(48_000.0, 1, 0.001, 0.1)
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
         let mut want = vec![0.0; 512];
         alone.process_planar(&[&clean], &mut [&mut want]).unwrap();
         assert_eq!(out[0], want, "{isa}: channel 0 disturbed by channel 1");
         assert_eq!(out[2], want, "{isa}: channel 2 disturbed by channel 1");
-        assert!(out[1].iter().all(|y| y.is_finite()), "{isa}: poisoned channel's state not finite");
+        assert!(
+            out[1].iter().all(|y| y.is_finite()),
+            "{isa}: poisoned channel's state not finite"
+        );
         assert!(env.envelope().iter().all(|y| y.is_finite()));
     }
 }

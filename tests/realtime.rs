@@ -56,7 +56,10 @@ fn process_calls_do_not_allocate() {
             env.set_times(0.002, 0.2).unwrap();
             env.reset();
             let after = ALLOCATIONS.load(Ordering::Relaxed);
-            assert_eq!(after, before, "{isa}, {channels} channels: allocated in a process call");
+            assert_eq!(
+                after, before,
+                "{isa}, {channels} channels: allocated in a process call"
+            );
         }
     }
 }

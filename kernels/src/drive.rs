@@ -202,8 +202,8 @@ impl<S: Lanes, K: LaneKernel, const N: usize> Regs<S, K, N> {
     /// Advances every register by one frame, in place.
     #[inline(always)]
     fn step(&mut self, s: S, x: &mut [S::V; N]) {
-        for r in 0..N {
-            x[r] = K::step(s, &self.params[r], &mut self.state[r], x[r]);
+        for ((x, p), state) in x.iter_mut().zip(&self.params).zip(&mut self.state) {
+            *x = K::step(s, p, state, *x);
         }
     }
 }
@@ -260,10 +260,16 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
         while c0 < channels {
             let n = (channels - c0).min(width);
             let regs = n.div_ceil(S::LANES);
-            if n % S::LANES == 0 {
-                by_regs!(regs, interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, false));
+            if n.is_multiple_of(S::LANES) {
+                by_regs!(
+                    regs,
+                    interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, false)
+                );
             } else {
-                by_regs!(regs, interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, true));
+                by_regs!(
+                    regs,
+                    interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, true)
+                );
             }
             c0 += n;
         }
@@ -326,7 +332,10 @@ fn planar<S: Lanes, K: LaneKernel, IO: PlaneIo>(
     while c0 < channels {
         let n = (channels - c0).min(width);
         let regs = n.div_ceil(S::LANES);
-        by_regs!(regs, planar_group::<S, K, IO>(s, params, state, io, &mut tile, frames, c0, n));
+        by_regs!(
+            regs,
+            planar_group::<S, K, IO>(s, params, state, io, &mut tile, frames, c0, n)
+        );
         c0 += n;
     }
 }
@@ -400,7 +409,10 @@ fn gather<S: Lanes, IO: PlaneIo>(
     let quads = if l >= 4 { n / 4 } else { 0 };
     for q in 0..quads {
         let planes: [&[f32]; 4] = core::array::from_fn(|i| &io.src(c0 + 4 * q + i)[frames.clone()]);
-        for (b, rows) in tile[..whole * width].chunks_exact_mut(l * width).enumerate() {
+        for (b, rows) in tile[..whole * width]
+            .chunks_exact_mut(l * width)
+            .enumerate()
+        {
             let mut block = [s.zero(); 4];
             for (v, p) in block.iter_mut().zip(&planes) {
                 *v = s.load(&p[b * l..]);
@@ -411,7 +423,10 @@ fn gather<S: Lanes, IO: PlaneIo>(
             }
         }
         for (i, p) in planes.iter().enumerate() {
-            for (row, &v) in tile[whole * width..].chunks_exact_mut(width).zip(&p[whole..]) {
+            for (row, &v) in tile[whole * width..]
+                .chunks_exact_mut(width)
+                .zip(&p[whole..])
+            {
                 row[4 * q + i] = v;
             }
         }
@@ -462,7 +477,10 @@ fn scatter<S: Lanes, IO: PlaneIo>(
             }
         }
         for (i, p) in planes.iter_mut().enumerate() {
-            for (row, v) in tile[whole * width..].chunks_exact(width).zip(&mut p[whole..]) {
+            for (row, v) in tile[whole * width..]
+                .chunks_exact(width)
+                .zip(&mut p[whole..])
+            {
                 *v = row[4 * q + i];
             }
         }

@@ -6,7 +6,9 @@ use crate::drive::Drive;
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
-use crate::layout::{Buffers, Interleaved, InterleavedInPlace, Layout, Planar, PlanarInPlace, ShapeError};
+use crate::layout::{
+    Buffers, Interleaved, InterleavedInPlace, Layout, Planar, PlanarInPlace, ShapeError,
+};
 use core::fmt;
 
 #[cfg(target_arch = "aarch64")]
@@ -94,9 +96,17 @@ impl Engine {
     /// Runs kernel `K` with its parameter and state banks over `buffers`.
     ///
     /// Checks every shape first: on error nothing is read or written.
-    pub fn run<K: LaneKernel>(&self, params: &Bank, state: &mut Bank, buffers: Buffers<'_, '_, '_>) -> Result<(), ShapeError> {
+    pub fn run<K: LaneKernel>(
+        &self,
+        params: &Bank,
+        state: &mut Bank,
+        buffers: Buffers<'_, '_, '_>,
+    ) -> Result<(), ShapeError> {
         let channels = params.channels();
-        if params.words() != K::PARAM_WORDS || state.words() != K::STATE_WORDS || state.channels() != channels {
+        if params.words() != K::PARAM_WORDS
+            || state.words() != K::STATE_WORDS
+            || state.channels() != channels
+        {
             let (words, got_words) = if params.words() != K::PARAM_WORDS {
                 (K::PARAM_WORDS, params.words())
             } else {
@@ -110,12 +120,18 @@ impl Engine {
             });
         }
         match buffers {
-            Buffers::Planar { input, output } => self.run_layout::<K, _>(params, state, Planar { input, output }),
-            Buffers::PlanarInPlace { bufs } => self.run_layout::<K, _>(params, state, PlanarInPlace { bufs }),
+            Buffers::Planar { input, output } => {
+                self.run_layout::<K, _>(params, state, Planar { input, output })
+            }
+            Buffers::PlanarInPlace { bufs } => {
+                self.run_layout::<K, _>(params, state, PlanarInPlace { bufs })
+            }
             Buffers::Interleaved { input, output } => {
                 self.run_layout::<K, _>(params, state, Interleaved { input, output })
             }
-            Buffers::InterleavedInPlace { buf } => self.run_layout::<K, _>(params, state, InterleavedInPlace { buf }),
+            Buffers::InterleavedInPlace { buf } => {
+                self.run_layout::<K, _>(params, state, InterleavedInPlace { buf })
+            }
         }
     }
 

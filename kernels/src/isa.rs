@@ -70,7 +70,10 @@ impl Isa {
 
     /// The ISAs this CPU can run, from the most portable to the widest.
     pub fn available() -> Vec<Isa> {
-        Isa::ALL.into_iter().filter(|isa| isa.is_available()).collect()
+        Isa::ALL
+            .into_iter()
+            .filter(|isa| isa.is_available())
+            .collect()
     }
 
     /// The widest ISA this CPU can run, ignoring any override.

@@ -14,3 +14,20 @@ pub trait LaneJob {
     /// Runs the job with the given ISA token.
     fn run<S: Lanes>(self, s: S) -> Self::Output;
 }
+
+/// A closure as a [`LaneJob`]: runs plain scalar code inside an ISA's entry
+/// point, so it is compiled with that ISA's target features.
+///
+/// Benchmarks use it to time the scalar reference as this CPU would run it
+/// natively (with its fused multiply-add instruction rather than a library
+/// call), the fastest honest scalar baseline. The closure should be small
+/// enough to inline into the entry point.
+pub struct Native<F>(pub F);
+
+impl<F: FnOnce() -> R, R> LaneJob for Native<F> {
+    type Output = R;
+    #[inline(always)]
+    fn run<S: Lanes>(self, _s: S) -> R {
+        (self.0)()
+    }
+}

@@ -86,9 +86,9 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// Every lane set to `x`.
     fn splat_i(self, x: i32) -> Self::I;
     /// The IEEE bit pattern of each lane, as `f32::to_bits(a) as i32`.
-    fn to_bits(self, a: Self::V) -> Self::I;
+    fn bitcast_i(self, a: Self::V) -> Self::I;
     /// Each lane's bits as an `f32`, as `f32::from_bits(a as u32)`.
-    fn from_bits(self, a: Self::I) -> Self::V;
+    fn bitcast_f(self, a: Self::I) -> Self::V;
     /// Wrapping `a + b`.
     fn add_i(self, a: Self::I, b: Self::I) -> Self::I;
     /// Wrapping `a - b`.

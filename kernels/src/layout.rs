@@ -49,7 +49,10 @@ impl fmt::Display for ShapeError {
                 write!(f, "expected {expected} channels, got {got}")
             }
             ShapeError::LengthMismatch { expected, got } => {
-                write!(f, "buffer lengths differ: expected {expected} samples, got {got}")
+                write!(
+                    f,
+                    "buffer lengths differ: expected {expected} samples, got {got}"
+                )
             }
             ShapeError::Bank {
                 words,
@@ -144,7 +147,7 @@ pub trait Layout {
 }
 
 fn whole_frames(len: usize, channels: usize) -> Result<usize, ShapeError> {
-    if channels == 0 || len % channels != 0 {
+    if channels == 0 || !len.is_multiple_of(channels) {
         return Err(ShapeError::PartialFrame { len, channels });
     }
     Ok(len / channels)

@@ -2,7 +2,7 @@
 //! reference, the per-ISA bodies and the runtime dispatch that picks among
 //! them.
 //!
-//! * [`reference`]: the exact arithmetic of each kernel, one channel at a
+//! * [`reference`](mod@reference): the exact arithmetic of each kernel, one channel at a
 //!   time (the specification in code).
 //! * [`generic`]: the same arithmetic over [`Lanes`], one register of
 //!   channels at a time, as [`LaneKernel`]s.
@@ -29,9 +29,9 @@ pub mod reference;
 
 mod arch;
 
-pub use arch::scalar::Scalar;
 #[cfg(target_arch = "aarch64")]
 pub use arch::aarch64::Neon;
+pub use arch::scalar::Scalar;
 #[cfg(target_arch = "x86_64")]
 pub use arch::x86_64::{Avx2, Avx512};
 

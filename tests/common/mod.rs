@@ -151,7 +151,8 @@ pub fn run(proc: &mut impl Processor, layout: Layout, input: &Planes) -> Planes 
         Layout::PlanarInPlace => {
             let mut bufs = input.clone();
             let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(Vec::as_mut_slice).collect();
-            proc.process_planar_in_place(&mut refs).expect("planar in place");
+            proc.process_planar_in_place(&mut refs)
+                .expect("planar in place");
             bufs
         }
         Layout::Interleaved => {
@@ -177,7 +178,11 @@ pub fn first_difference(got: &Planes, want: &Planes) -> Option<String> {
     }
     for (c, (g, w)) in got.iter().zip(want).enumerate() {
         if g.len() != w.len() {
-            return Some(format!("channel {c}: {} samples, expected {}", g.len(), w.len()));
+            return Some(format!(
+                "channel {c}: {} samples, expected {}",
+                g.len(),
+                w.len()
+            ));
         }
         if let Some(f) = (0..g.len()).find(|&f| g[f].to_bits() != w[f].to_bits()) {
             return Some(format!(

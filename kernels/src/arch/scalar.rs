@@ -117,11 +117,11 @@ impl Lanes for Scalar {
         x
     }
     #[inline(always)]
-    fn to_bits(self, a: f32) -> i32 {
+    fn bitcast_i(self, a: f32) -> i32 {
         a.to_bits() as i32
     }
     #[inline(always)]
-    fn from_bits(self, a: i32) -> f32 {
+    fn bitcast_f(self, a: i32) -> f32 {
         f32::from_bits(a as u32)
     }
     #[inline(always)]

@@ -17,7 +17,7 @@ use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
 pub fn sanitize(x: f32) -> f32 {
     if x.abs() >= INPUT_FLOOR {
         // Not NaN here, so the clamp is unambiguous.
-        x.max(-INPUT_CEIL).min(INPUT_CEIL)
+        x.clamp(-INPUT_CEIL, INPUT_CEIL)
     } else {
         0.0
     }

@@ -103,7 +103,12 @@ impl Lanes for Neon {
     #[inline(always)]
     fn abs(self, a: float32x4_t) -> float32x4_t {
         // SAFETY: `self` proves NEON.
-        unsafe { vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(a), vdupq_n_u32(0x7fff_ffff))) }
+        unsafe {
+            vreinterpretq_f32_u32(vandq_u32(
+                vreinterpretq_u32_f32(a),
+                vdupq_n_u32(0x7fff_ffff),
+            ))
+        }
     }
     #[inline(always)]
     fn min(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
@@ -166,12 +171,12 @@ impl Lanes for Neon {
         unsafe { vdupq_n_s32(x) }
     }
     #[inline(always)]
-    fn to_bits(self, a: float32x4_t) -> int32x4_t {
+    fn bitcast_i(self, a: float32x4_t) -> int32x4_t {
         // SAFETY: `self` proves NEON.
         unsafe { vreinterpretq_s32_f32(a) }
     }
     #[inline(always)]
-    fn from_bits(self, a: int32x4_t) -> float32x4_t {
+    fn bitcast_f(self, a: int32x4_t) -> float32x4_t {
         // SAFETY: `self` proves NEON.
         unsafe { vreinterpretq_f32_s32(a) }
     }

@@ -32,7 +32,12 @@ fn entry<J: LaneJob>(s: Avx2, job: J) -> J::Output {
 fn prefix_mask(n: usize) -> __m256i {
     let n = n.min(8) as i32;
     // SAFETY: only called through an `Avx2` token (AVX2 detected).
-    unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
+    unsafe {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
 }
 
 impl Lanes for Avx2 {
@@ -107,7 +112,12 @@ impl Lanes for Avx2 {
     #[inline(always)]
     fn abs(self, a: __m256) -> __m256 {
         // SAFETY: `self` proves AVX2.
-        unsafe { _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x7fff_ffff))) }
+        unsafe {
+            _mm256_castsi256_ps(_mm256_and_si256(
+                _mm256_castps_si256(a),
+                _mm256_set1_epi32(0x7fff_ffff),
+            ))
+        }
     }
     #[inline(always)]
     fn min(self, a: __m256, b: __m256) -> __m256 {
@@ -170,12 +180,12 @@ impl Lanes for Avx2 {
         unsafe { _mm256_set1_epi32(x) }
     }
     #[inline(always)]
-    fn to_bits(self, a: __m256) -> __m256i {
+    fn bitcast_i(self, a: __m256) -> __m256i {
         // SAFETY: `self` proves AVX2.
         unsafe { _mm256_castps_si256(a) }
     }
     #[inline(always)]
-    fn from_bits(self, a: __m256i) -> __m256 {
+    fn bitcast_f(self, a: __m256i) -> __m256 {
         // SAFETY: `self` proves AVX2.
         unsafe { _mm256_castsi256_ps(a) }
     }

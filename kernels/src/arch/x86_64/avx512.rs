@@ -113,7 +113,12 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn abs(self, a: __m512) -> __m512 {
         // SAFETY: `self` proves AVX-512F.
-        unsafe { _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fff_ffff))) }
+        unsafe {
+            _mm512_castsi512_ps(_mm512_and_si512(
+                _mm512_castps_si512(a),
+                _mm512_set1_epi32(0x7fff_ffff),
+            ))
+        }
     }
     #[inline(always)]
     fn min(self, a: __m512, b: __m512) -> __m512 {
@@ -173,12 +178,12 @@ impl Lanes for Avx512 {
         unsafe { _mm512_set1_epi32(x) }
     }
     #[inline(always)]
-    fn to_bits(self, a: __m512) -> __m512i {
+    fn bitcast_i(self, a: __m512) -> __m512i {
         // SAFETY: `self` proves AVX-512F.
         unsafe { _mm512_castps_si512(a) }
     }
     #[inline(always)]
-    fn from_bits(self, a: __m512i) -> __m512 {
+    fn bitcast_f(self, a: __m512i) -> __m512 {
         // SAFETY: `self` proves AVX-512F.
         unsafe { _mm512_castsi512_ps(a) }
     }
