@@ -5,7 +5,7 @@ use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::envelope::PeakEnvelope;
 use lanedsp_kernels::policy::coefficient;
-use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel};
+use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel, Plan};
 
 /// A peak envelope follower with attack and release, for `channels`
 /// independent channels processed side by side in SIMD lanes.
@@ -35,6 +35,7 @@ use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel};
 pub struct EnvelopeFollower {
     engine: Engine,
     sample_rate: f32,
+    plan: Plan,
     params: Bank,
     state: Bank,
 }
@@ -47,11 +48,13 @@ impl EnvelopeFollower {
     pub fn new(sample_rate: f32, channels: usize, attack: f32, release: f32) -> Result<Self> {
         let sample_rate = params::sample_rate(sample_rate)?;
         let channels = params::channels(channels)?;
+        let plan = Plan::identity(channels);
         let mut follower = EnvelopeFollower {
             engine: Engine::selected(),
             sample_rate,
-            params: Bank::new(PeakEnvelope::PARAM_WORDS, channels),
-            state: Bank::new(PeakEnvelope::STATE_WORDS, channels),
+            params: Bank::new(PeakEnvelope::PARAM_WORDS, plan.slots()),
+            state: Bank::new(PeakEnvelope::STATE_WORDS, plan.slots()),
+            plan,
         };
         follower.set_times(attack, release)?;
         Ok(follower)
@@ -105,7 +108,7 @@ impl EnvelopeFollower {
 
 impl Processor for EnvelopeFollower {
     fn channels(&self) -> usize {
-        self.params.channels()
+        self.plan.channels()
     }
 
     fn isa(&self) -> Isa {
@@ -118,8 +121,7 @@ impl Processor for EnvelopeFollower {
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        Ok(self
-            .engine
-            .run::<PeakEnvelope>(&self.params, &mut self.state, buffers)?)
+        let (plan, params) = (&self.plan, &self.params);
+        Ok(self.engine.run::<PeakEnvelope>(plan, params, &mut self.state, buffers, None)?)
     }
 }

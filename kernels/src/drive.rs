@@ -1,16 +1,17 @@
 //! The driver: runs any [`LaneKernel`] over any buffer layout, written once
 //! over [`Lanes`] and compiled per ISA.
 //!
-//! Channels are processed in *groups* of up to [`MAX_REGS`] registers; a
-//! group's registers advance together, one frame at a time, so their
-//! independent recurrences overlap in the pipeline and hide each other's
-//! latency. Only the last register of the last group may be partial.
+//! Slots (see [`Plan`]) are processed in *groups* of up to [`MAX_REGS`]
+//! registers; a group's registers advance together, one frame at a time, so
+//! their independent recurrences overlap in the pipeline and hide each
+//! other's latency.
 //!
-//! * Interleaved buffers are read and written in place: a frame's channels
-//!   are contiguous, so a register is one (possibly partial) load.
-//! * Planar buffers are gathered into an interleaved stack tile of
-//!   [`TILE_FLOATS`] values, processed there, and scattered back, except on
-//!   one-lane ISAs, which read the channel slices directly.
+//! * Interleaved buffers with the identity plan are read and written where
+//!   they are: a frame's channels are contiguous, so a register is one
+//!   (possibly partial) load.
+//! * Everything else (planar buffers, linked plans) goes through a stack
+//!   tile of [`TILE_FLOATS`] values: the group's slots are gathered into
+//!   interleaved rows, processed, and scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
 //! every group, then the next block), so each block stays in cache.
@@ -19,13 +20,15 @@ use crate::bank::Bank;
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
 use crate::lanes::Lanes;
-use crate::layout::{Interleaved, InterleavedInPlace, Layout, Planar, PlanarInPlace};
+use crate::layout::{Buffers, Key};
+use crate::plan::Plan;
 use core::marker::PhantomData;
+use core::ops::Range;
 
 /// Registers per group: enough independent recurrences to cover the latency
 /// of one step on every ISA (see docs/design.md).
 pub const MAX_REGS: usize = 4;
-/// Floats in the planar gather tile (16 KiB, half of a typical L1D).
+/// Floats in a gather tile (16 KiB, half of a typical L1D).
 pub const TILE_FLOATS: usize = 4096;
 /// Frames per block when an interleaved buffer has several groups.
 pub const BLOCK_FRAMES: usize = 256;
@@ -42,135 +45,53 @@ macro_rules! by_regs {
     };
 }
 
-/// A kernel run over one layout, as a job for an ISA entry point.
-pub struct Drive<'a, K, L> {
-    params: &'a Bank,
-    state: &'a mut Bank,
-    layout: L,
-    kernel: PhantomData<K>,
+/// A kernel run, as a job for an ISA entry point. Built by
+/// [`crate::Engine::run`] after it has checked every shape.
+pub struct Drive<'a, 'b, 'i, 'o, 'k, K> {
+    pub(crate) plan: &'a Plan,
+    pub(crate) params: &'a Bank,
+    pub(crate) state: &'a mut Bank,
+    pub(crate) buffers: Buffers<'b, 'i, 'o>,
+    pub(crate) key: Option<Key<'b, 'k>>,
+    pub(crate) frames: usize,
+    pub(crate) kernel: PhantomData<K>,
 }
 
-impl<'a, K: LaneKernel, L> Drive<'a, K, L> {
-    /// A job running kernel `K` with these banks over `layout`; the caller
-    /// has validated the layout against the banks' channel count.
-    pub(crate) fn new(params: &'a Bank, state: &'a mut Bank, layout: L) -> Self {
-        Drive {
+impl<K: LaneKernel> LaneJob for Drive<'_, '_, '_, '_, '_, K> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let Drive {
+            plan,
             params,
             state,
-            layout,
-            kernel: PhantomData,
-        }
-    }
-}
-
-/// Source and destination of interleaved frames (separate or the same).
-trait FrameIo {
-    fn src(&self) -> &[f32];
-    fn dst(&mut self) -> &mut [f32];
-}
-
-impl FrameIo for Interleaved<'_> {
-    #[inline(always)]
-    fn src(&self) -> &[f32] {
-        self.input
-    }
-    #[inline(always)]
-    fn dst(&mut self) -> &mut [f32] {
-        self.output
-    }
-}
-
-impl FrameIo for InterleavedInPlace<'_> {
-    #[inline(always)]
-    fn src(&self) -> &[f32] {
-        self.buf
-    }
-    #[inline(always)]
-    fn dst(&mut self) -> &mut [f32] {
-        self.buf
-    }
-}
-
-/// Source and destination channel slices (separate or the same).
-trait PlaneIo {
-    fn channels(&self) -> usize;
-    fn src(&self, c: usize) -> &[f32];
-    fn dst(&mut self, c: usize) -> &mut [f32];
-    /// Channels `c0..c0 + n` of the destination, all borrowed at once.
-    fn dst_range(&mut self, c0: usize, n: usize) -> impl Iterator<Item = &mut [f32]>;
-}
-
-impl PlaneIo for Planar<'_, '_, '_> {
-    #[inline(always)]
-    fn channels(&self) -> usize {
-        self.input.len()
-    }
-    #[inline(always)]
-    fn src(&self, c: usize) -> &[f32] {
-        self.input[c]
-    }
-    #[inline(always)]
-    fn dst(&mut self, c: usize) -> &mut [f32] {
-        self.output[c]
-    }
-    #[inline(always)]
-    fn dst_range(&mut self, c0: usize, n: usize) -> impl Iterator<Item = &mut [f32]> {
-        self.output[c0..c0 + n].iter_mut().map(|p| &mut **p)
-    }
-}
-
-impl PlaneIo for PlanarInPlace<'_, '_> {
-    #[inline(always)]
-    fn channels(&self) -> usize {
-        self.bufs.len()
-    }
-    #[inline(always)]
-    fn src(&self, c: usize) -> &[f32] {
-        self.bufs[c]
-    }
-    #[inline(always)]
-    fn dst(&mut self, c: usize) -> &mut [f32] {
-        self.bufs[c]
-    }
-    #[inline(always)]
-    fn dst_range(&mut self, c0: usize, n: usize) -> impl Iterator<Item = &mut [f32]> {
-        self.bufs[c0..c0 + n].iter_mut().map(|p| &mut **p)
-    }
-}
-
-macro_rules! interleaved_job {
-    ($ty:ty) => {
-        impl<K: LaneKernel> LaneJob for Drive<'_, K, $ty> {
-            type Output = ();
-            #[inline(always)]
-            fn run<S: Lanes>(mut self, s: S) {
-                let channels = self.params.channels();
-                if let Ok(frames) = self.layout.frames(channels) {
-                    interleaved::<S, K, $ty>(s, self.params, self.state, &mut self.layout, frames);
-                }
+            buffers,
+            key,
+            frames,
+            ..
+        } = self;
+        let direct_key = match key {
+            None => Some(None),
+            Some(Key::Interleaved(k)) => Some(Some(k)),
+            Some(Key::Planar(_)) => None,
+        };
+        match (buffers, direct_key) {
+            (Buffers::Interleaved { input, output }, Some(key)) if plan.is_identity() => {
+                let mut io = Split { input, output };
+                interleaved::<S, K, _>(s, params, state, &mut io, key, plan.channels(), frames);
+            }
+            (Buffers::InterleavedInPlace { buf }, Some(key)) if plan.is_identity() => {
+                let mut io = InPlace { buf };
+                interleaved::<S, K, _>(s, params, state, &mut io, key, plan.channels(), frames);
+            }
+            (buffers, _) => {
+                let mut io = Tiled { buffers };
+                tiled::<S, K>(s, plan, params, state, &mut io, key, frames);
             }
         }
-    };
+    }
 }
-interleaved_job!(Interleaved<'_>);
-interleaved_job!(InterleavedInPlace<'_>);
-
-macro_rules! planar_job {
-    ($ty:ty) => {
-        impl<K: LaneKernel> LaneJob for Drive<'_, K, $ty> {
-            type Output = ();
-            #[inline(always)]
-            fn run<S: Lanes>(mut self, s: S) {
-                let channels = self.params.channels();
-                if let Ok(frames) = self.layout.frames(channels) {
-                    planar::<S, K, $ty>(s, self.params, self.state, &mut self.layout, frames);
-                }
-            }
-        }
-    };
-}
-planar_job!(Planar<'_, '_, '_>);
-planar_job!(PlanarInPlace<'_, '_>);
 
 /// One group's registers: parameters and state, loaded from the banks.
 struct Regs<S: Lanes, K: LaneKernel, const N: usize> {
@@ -180,36 +101,28 @@ struct Regs<S: Lanes, K: LaneKernel, const N: usize> {
 
 impl<S: Lanes, K: LaneKernel, const N: usize> Regs<S, K, N> {
     #[inline(always)]
-    fn load(s: S, params: &Bank, state: &Bank, c0: usize) -> Self {
+    fn load(s: S, params: &Bank, state: &Bank, at: usize) -> Self {
         let mut regs = Regs {
-            params: [K::load_params(s, params, c0); N],
-            state: [K::load_state(s, state, c0); N],
+            params: [K::load_params(s, params, at); N],
+            state: [K::load_state(s, state, at); N],
         };
         for r in 1..N {
-            regs.params[r] = K::load_params(s, params, c0 + r * S::LANES);
-            regs.state[r] = K::load_state(s, state, c0 + r * S::LANES);
+            regs.params[r] = K::load_params(s, params, at + r * S::LANES);
+            regs.state[r] = K::load_state(s, state, at + r * S::LANES);
         }
         regs
     }
 
     #[inline(always)]
-    fn store(&self, s: S, state: &mut Bank, c0: usize) {
-        for r in 0..N {
-            K::store_state(s, state, c0 + r * S::LANES, self.state[r]);
-        }
-    }
-
-    /// Advances every register by one frame, in place.
-    #[inline(always)]
-    fn step(&mut self, s: S, x: &mut [S::V; N]) {
-        for ((x, p), state) in x.iter_mut().zip(&self.params).zip(&mut self.state) {
-            *x = K::step(s, p, state, *x);
+    fn store(&self, s: S, state: &mut Bank, at: usize) {
+        for (r, st) in self.state.iter().enumerate() {
+            K::store_state(s, state, at + r * S::LANES, *st);
         }
     }
 }
 
-/// Loads a row of `n` contiguous lanes; only the last register may be
-/// partial, and only when `PARTIAL`.
+/// Loads a row of lanes; only the last register may be partial, and only
+/// when `PARTIAL` (then `row.len()` says how many lanes are real).
 #[inline(always)]
 fn load_row<S: Lanes, const N: usize, const PARTIAL: bool>(s: S, row: &[f32]) -> [S::V; N] {
     let mut x = [s.zero(); N];
@@ -237,22 +150,58 @@ fn store_row<S: Lanes, const N: usize, const PARTIAL: bool>(s: S, row: &mut [f32
     }
 }
 
+/// Interleaved frames read from `src` and written to `dst` (the same
+/// buffer when in place).
+trait FrameIo {
+    fn src(&self) -> &[f32];
+    fn dst(&mut self) -> &mut [f32];
+}
+
+struct Split<'a> {
+    input: &'a [f32],
+    output: &'a mut [f32],
+}
+
+impl FrameIo for Split<'_> {
+    #[inline(always)]
+    fn src(&self) -> &[f32] {
+        self.input
+    }
+    #[inline(always)]
+    fn dst(&mut self) -> &mut [f32] {
+        self.output
+    }
+}
+
+struct InPlace<'a> {
+    buf: &'a mut [f32],
+}
+
+impl FrameIo for InPlace<'_> {
+    #[inline(always)]
+    fn src(&self) -> &[f32] {
+        self.buf
+    }
+    #[inline(always)]
+    fn dst(&mut self) -> &mut [f32] {
+        self.buf
+    }
+}
+
+/// The direct path: interleaved frames, identity plan, no tile.
 #[inline(always)]
 fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
     s: S,
     params: &Bank,
     state: &mut Bank,
     io: &mut IO,
+    key: Option<&[f32]>,
+    channels: usize,
     frames: usize,
 ) {
-    let channels = params.channels();
     let width = MAX_REGS * S::LANES;
     // One block for a single group; cache-sized blocks when groups revisit it.
-    let block = if channels > width {
-        BLOCK_FRAMES
-    } else {
-        frames
-    };
+    let block = if channels > width { BLOCK_FRAMES } else { frames };
     let mut f0 = 0;
     while f0 < frames {
         let f1 = frames.min(f0 + block);
@@ -260,16 +209,16 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
         while c0 < channels {
             let n = (channels - c0).min(width);
             let regs = n.div_ceil(S::LANES);
+            let at = Cut {
+                frames: f0..f1,
+                channels,
+                c0,
+                n,
+            };
             if n.is_multiple_of(S::LANES) {
-                by_regs!(
-                    regs,
-                    interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, false)
-                );
+                by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at, false));
             } else {
-                by_regs!(
-                    regs,
-                    interleaved_group::<S, K, IO>(s, params, state, io, f0..f1, c0, n, true)
-                );
+                by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at, true));
             }
             c0 += n;
         }
@@ -277,217 +226,306 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
     }
 }
 
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn interleaved_group<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize>(
-    s: S,
-    params: &Bank,
-    state: &mut Bank,
-    io: &mut IO,
-    frames: core::ops::Range<usize>,
-    c0: usize,
-    n: usize,
-    partial: bool,
-) {
-    let channels = params.channels();
-    let mut regs = Regs::<S, K, N>::load(s, params, state, c0);
-    if partial {
-        interleaved_rows::<S, K, IO, N, true>(s, &mut regs, io, frames, channels, c0, n);
-    } else {
-        interleaved_rows::<S, K, IO, N, false>(s, &mut regs, io, frames, channels, c0, n);
-    }
-    regs.store(s, state, c0);
-}
-
-#[inline(always)]
-fn interleaved_rows<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize, const PARTIAL: bool>(
-    s: S,
-    regs: &mut Regs<S, K, N>,
-    io: &mut IO,
-    frames: core::ops::Range<usize>,
+/// A group's frames and channels within interleaved buffers.
+struct Cut {
+    frames: Range<usize>,
     channels: usize,
     c0: usize,
     n: usize,
-) {
-    for f in frames {
-        let at = f * channels + c0;
-        let mut x = load_row::<S, N, PARTIAL>(s, &io.src()[at..at + n]);
-        regs.step(s, &mut x);
-        store_row::<S, N, PARTIAL>(s, &mut io.dst()[at..at + n], &x);
-    }
 }
 
 #[inline(always)]
-fn planar<S: Lanes, K: LaneKernel, IO: PlaneIo>(
+fn direct_group<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize>(
     s: S,
     params: &Bank,
     state: &mut Bank,
     io: &mut IO,
+    key: Option<&[f32]>,
+    at: Cut,
+    partial: bool,
+) {
+    let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
+    match (partial, key) {
+        (false, None) => direct_rows::<S, K, IO, N, false, false>(s, &mut regs, io, &[], &at),
+        (false, Some(k)) => direct_rows::<S, K, IO, N, false, true>(s, &mut regs, io, k, &at),
+        (true, None) => direct_rows::<S, K, IO, N, true, false>(s, &mut regs, io, &[], &at),
+        (true, Some(k)) => direct_rows::<S, K, IO, N, true, true>(s, &mut regs, io, k, &at),
+    }
+    regs.store(s, state, at.c0);
+}
+
+#[inline(always)]
+fn direct_rows<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize, const PARTIAL: bool, const KEY: bool>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    io: &mut IO,
+    key: &[f32],
+    at: &Cut,
+) {
+    for f in at.frames.clone() {
+        let lo = f * at.channels + at.c0;
+        let mut x = load_row::<S, N, PARTIAL>(s, &io.src()[lo..lo + at.n]);
+        let k = if KEY {
+            load_row::<S, N, PARTIAL>(s, &key[lo..lo + at.n])
+        } else {
+            x
+        };
+        K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+        store_row::<S, N, PARTIAL>(s, &mut io.dst()[lo..lo + at.n], &x);
+    }
+}
+
+/// Any layout, through the tile.
+struct Tiled<'b, 'i, 'o> {
+    buffers: Buffers<'b, 'i, 'o>,
+}
+
+/// What the tile path needs of a group.
+struct Span<'p> {
+    plan: &'p Plan,
+    /// First slot of the group.
+    base: usize,
+    /// Slots of the group that may hold channels.
+    n: usize,
+    /// Lanes per tile row.
+    width: usize,
+    frames: Range<usize>,
+}
+
+#[inline(always)]
+fn tiled<S: Lanes, K: LaneKernel>(
+    s: S,
+    plan: &Plan,
+    params: &Bank,
+    state: &mut Bank,
+    io: &mut Tiled<'_, '_, '_>,
+    key: Option<Key<'_, '_>>,
     frames: usize,
 ) {
-    let channels = io.channels();
     let width = MAX_REGS * S::LANES;
+    let used = plan.used();
     let mut tile = [0.0f32; TILE_FLOATS];
-    let mut c0 = 0;
-    while c0 < channels {
-        let n = (channels - c0).min(width);
+    let mut key_tile = [0.0f32; TILE_FLOATS];
+    let mut base = 0;
+    while base < used {
+        let n = (used - base).min(width);
         let regs = n.div_ceil(S::LANES);
         by_regs!(
             regs,
-            planar_group::<S, K, IO>(s, params, state, io, &mut tile, frames, c0, n)
+            tile_group::<S, K>(s, plan, params, state, io, key, &mut tile, &mut key_tile, frames, base, n)
         );
-        c0 += n;
+        base += n;
     }
 }
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn planar_group<S: Lanes, K: LaneKernel, IO: PlaneIo, const N: usize>(
+fn tile_group<S: Lanes, K: LaneKernel, const N: usize>(
     s: S,
+    plan: &Plan,
     params: &Bank,
     state: &mut Bank,
-    io: &mut IO,
+    io: &mut Tiled<'_, '_, '_>,
+    key: Option<Key<'_, '_>>,
     tile: &mut [f32; TILE_FLOATS],
+    key_tile: &mut [f32; TILE_FLOATS],
     frames: usize,
-    c0: usize,
+    base: usize,
     n: usize,
 ) {
-    let mut regs = Regs::<S, K, N>::load(s, params, state, c0);
-    if S::LANES == 1 {
-        // One channel per register: read the slices directly.
-        for f in 0..frames {
-            let mut x = [s.zero(); N];
-            for (r, x) in x.iter_mut().enumerate() {
-                *x = s.splat(io.src(c0 + r)[f]);
+    let mut regs = Regs::<S, K, N>::load(s, params, state, base);
+    let width = N * S::LANES;
+    let block = TILE_FLOATS / width;
+    let mut f0 = 0;
+    while f0 < frames {
+        let f1 = frames.min(f0 + block);
+        let span = Span {
+            plan,
+            base,
+            n,
+            width,
+            frames: f0..f1,
+        };
+        let tile = &mut tile[..(f1 - f0) * width];
+        match &io.buffers {
+            Buffers::Planar { input, .. } => gather_planar(s, *input, tile, &span),
+            Buffers::PlanarInPlace { bufs } => gather_planar(s, &**bufs, tile, &span),
+            Buffers::Interleaved { input, .. } => gather_interleaved(s, input, tile, &span),
+            Buffers::InterleavedInPlace { buf } => gather_interleaved(s, buf, tile, &span),
+        }
+        match key {
+            None => {
+                for row in tile.chunks_exact_mut(width) {
+                    let mut x = load_row::<S, N, false>(s, row);
+                    let k = x;
+                    K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+                    store_row::<S, N, false>(s, row, &x);
+                }
             }
-            regs.step(s, &mut x);
-            for (r, x) in x.iter().enumerate() {
-                s.store(&mut io.dst(c0 + r)[f..], *x);
+            Some(key) => {
+                let key_tile = &mut key_tile[..tile.len()];
+                match key {
+                    Key::Planar(planes) => gather_planar(s, planes, key_tile, &span),
+                    Key::Interleaved(frames) => gather_interleaved(s, frames, key_tile, &span),
+                }
+                for (row, key_row) in tile.chunks_exact_mut(width).zip(key_tile.chunks_exact(width)) {
+                    let mut x = load_row::<S, N, false>(s, row);
+                    let k = load_row::<S, N, false>(s, key_row);
+                    K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+                    store_row::<S, N, false>(s, row, &x);
+                }
             }
         }
-    } else {
-        let width = N * S::LANES;
-        let block = TILE_FLOATS / width;
-        let mut f0 = 0;
-        while f0 < frames {
-            let f1 = frames.min(f0 + block);
-            let tile = &mut tile[..(f1 - f0) * width];
-            gather(s, io, tile, width, f0..f1, c0, n);
-            for row in tile.chunks_exact_mut(width) {
-                let mut x = load_row::<S, N, false>(s, row);
-                regs.step(s, &mut x);
-                store_row::<S, N, false>(s, row, &x);
-            }
-            scatter(s, io, tile, width, f0..f1, c0, n);
-            f0 = f1;
+        match &mut io.buffers {
+            Buffers::Planar { output, .. } => scatter_planar(s, output, tile, &span),
+            Buffers::PlanarInPlace { bufs } => scatter_planar(s, bufs, tile, &span),
+            Buffers::Interleaved { output, .. } => scatter_interleaved(output, tile, &span),
+            Buffers::InterleavedInPlace { buf } => scatter_interleaved(buf, tile, &span),
         }
+        f0 = f1;
     }
-    regs.store(s, state, c0);
+    regs.store(s, state, base);
 }
 
-/// Copies channels `c0..c0 + n` of `frames` into tile rows of `width`
-/// lanes, zeroing the lanes past `n`.
-///
-/// Four channels and `LANES` frames at a time move through
-/// [`Lanes::transpose4`]: after it, chunk `j` of register `i` holds the four
-/// channels at frame `4j + i`, written to its tile row as one 4-float chunk.
-/// This needs no cross-chunk shuffles, which are the costly ones on wide
-/// registers. The edges are copied one value at a time.
+/// Channel slices, shared or exclusive.
+trait Planes {
+    fn plane(&self, c: usize) -> &[f32];
+}
+
+impl Planes for [&[f32]] {
+    #[inline(always)]
+    fn plane(&self, c: usize) -> &[f32] {
+        self[c]
+    }
+}
+
+impl Planes for [&mut [f32]] {
+    #[inline(always)]
+    fn plane(&self, c: usize) -> &[f32] {
+        self[c]
+    }
+}
+
+/// The channels of four consecutive slots, if all four hold one.
 #[inline(always)]
-fn gather<S: Lanes, IO: PlaneIo>(
-    s: S,
-    io: &IO,
-    tile: &mut [f32],
-    width: usize,
-    frames: core::ops::Range<usize>,
-    c0: usize,
-    n: usize,
-) {
-    let l = S::LANES;
-    let len = frames.len();
-    let whole = if l >= 4 { len - len % l } else { 0 };
-    let quads = if l >= 4 { n / 4 } else { 0 };
-    for q in 0..quads {
-        let planes: [&[f32]; 4] = core::array::from_fn(|i| &io.src(c0 + 4 * q + i)[frames.clone()]);
-        for (b, rows) in tile[..whole * width]
-            .chunks_exact_mut(l * width)
-            .enumerate()
-        {
+fn quad(span: &Span<'_>, slot: usize) -> Option<[usize; 4]> {
+    let c = |i: usize| span.plan.channel(span.base + slot + i);
+    Some([c(0)?, c(1)?, c(2)?, c(3)?])
+}
+
+/// Copies the span's slots from channel slices into tile rows of
+/// `span.width` lanes; padding lanes become `0.0`.
+///
+/// Four slots and `LANES` frames at a time move through
+/// [`Lanes::transpose4`]: after it, chunk `j` of register `i` holds the four
+/// slots at frame `4j + i`, written to its tile row as one 4-float chunk.
+/// This needs no cross-chunk shuffles, the costly ones on wide registers.
+/// The edges are copied one value at a time.
+#[inline(always)]
+fn gather_planar<S: Lanes, P: Planes + ?Sized>(s: S, src: &P, tile: &mut [f32], span: &Span<'_>) {
+    let (l, width) = (S::LANES, span.width);
+    let len = span.frames.len();
+    let whole = len - len % l;
+    let mut slot = 0;
+    while slot < span.n {
+        let Some(channels) = quad(span, slot).filter(|_| slot + 4 <= span.n) else {
+            let channel = span.plan.channel(span.base + slot);
+            for (t, row) in tile.chunks_exact_mut(width).enumerate() {
+                row[slot] = channel.map_or(0.0, |c| src.plane(c)[span.frames.start + t]);
+            }
+            slot += 1;
+            continue;
+        };
+        let planes = channels.map(|c| &src.plane(c)[span.frames.clone()]);
+        for (b, rows) in tile[..whole * width].chunks_exact_mut(l * width).enumerate() {
             let mut block = [s.zero(); 4];
             for (v, p) in block.iter_mut().zip(&planes) {
                 *v = s.load(&p[b * l..]);
             }
             s.transpose4(&mut block);
             for (i, v) in block.iter().enumerate() {
-                s.store_chunks(&mut rows[i * width + 4 * q..], 4 * width, *v);
+                s.store_chunks(&mut rows[i * width + slot..], 4 * width, *v);
             }
         }
         for (i, p) in planes.iter().enumerate() {
-            for (row, &v) in tile[whole * width..]
-                .chunks_exact_mut(width)
-                .zip(&p[whole..])
-            {
-                row[4 * q + i] = v;
+            for (row, &v) in tile[whole * width..].chunks_exact_mut(width).zip(&p[whole..]) {
+                row[slot + i] = v;
             }
         }
+        slot += 4;
     }
-    for lane in 4 * quads..n {
-        let p = &io.src(c0 + lane)[frames.clone()];
-        for (row, &v) in tile.chunks_exact_mut(width).zip(p) {
-            row[lane] = v;
-        }
-    }
-    if n < width {
+    if span.n < width {
         for row in tile.chunks_exact_mut(width) {
-            row[n..].fill(0.0);
+            row[span.n..].fill(0.0);
         }
     }
 }
 
-/// Copies lanes `0..n` of the tile rows back to channels `c0..c0 + n`, the
-/// inverse of [`gather`].
+/// The inverse of [`gather_planar`] for the slots that hold channels.
 #[inline(always)]
-fn scatter<S: Lanes, IO: PlaneIo>(
-    s: S,
-    io: &mut IO,
-    tile: &[f32],
-    width: usize,
-    frames: core::ops::Range<usize>,
-    c0: usize,
-    n: usize,
-) {
-    let l = S::LANES;
-    let len = frames.len();
-    let whole = if l >= 4 { len - len % l } else { 0 };
-    let quads = if l >= 4 { n / 4 } else { 0 };
-    let mut dst = io.dst_range(c0, n);
-    for q in 0..quads {
-        let mut planes: [&mut [f32]; 4] = Default::default();
-        for (p, d) in planes.iter_mut().zip(&mut dst) {
-            *p = &mut d[frames.clone()];
-        }
+fn scatter_planar<S: Lanes>(s: S, dst: &mut [&mut [f32]], tile: &[f32], span: &Span<'_>) {
+    let (l, width) = (S::LANES, span.width);
+    let len = span.frames.len();
+    let whole = len - len % l;
+    let mut slot = 0;
+    while slot < span.n {
+        let planes = quad(span, slot)
+            .filter(|_| slot + 4 <= span.n)
+            .and_then(|channels| dst.get_disjoint_mut(channels).ok());
+        let Some(mut planes) = planes else {
+            if let Some(c) = span.plan.channel(span.base + slot) {
+                let plane = &mut dst[c][span.frames.clone()];
+                for (v, row) in plane.iter_mut().zip(tile.chunks_exact(width)) {
+                    *v = row[slot];
+                }
+            }
+            slot += 1;
+            continue;
+        };
         for (b, rows) in tile[..whole * width].chunks_exact(l * width).enumerate() {
             let mut block = [s.zero(); 4];
             for (i, v) in block.iter_mut().enumerate() {
-                *v = s.load_chunks(&rows[i * width + 4 * q..], 4 * width);
+                *v = s.load_chunks(&rows[i * width + slot..], 4 * width);
             }
             s.transpose4(&mut block);
             for (p, v) in planes.iter_mut().zip(&block) {
-                s.store(&mut p[b * l..], *v);
+                s.store(&mut p[span.frames.start + b * l..], *v);
             }
         }
         for (i, p) in planes.iter_mut().enumerate() {
-            for (row, v) in tile[whole * width..]
-                .chunks_exact(width)
-                .zip(&mut p[whole..])
-            {
-                *v = row[4 * q + i];
+            let tail = &mut p[span.frames.start + whole..span.frames.end];
+            for (row, v) in tile[whole * width..].chunks_exact(width).zip(tail) {
+                *v = row[slot + i];
             }
         }
+        slot += 4;
     }
-    for (lane, d) in (4 * quads..n).zip(dst) {
-        for (row, v) in tile.chunks_exact(width).zip(&mut d[frames.clone()]) {
-            *v = row[lane];
+}
+
+/// Copies the span's slots from interleaved frames into tile rows; padding
+/// lanes become `0.0`.
+#[inline(always)]
+fn gather_interleaved<S: Lanes>(s: S, src: &[f32], tile: &mut [f32], span: &Span<'_>) {
+    let (channels, width) = (span.plan.channels(), span.width);
+    let frames = &src[span.frames.start * channels..span.frames.end * channels];
+    for (row, frame) in tile.chunks_exact_mut(width).zip(frames.chunks_exact(channels)) {
+        for (slot, v) in row.iter_mut().enumerate() {
+            *v = span.plan.channel(span.base + slot).map_or(0.0, |c| frame[c]);
+        }
+    }
+    let _ = s;
+}
+
+/// The inverse of [`gather_interleaved`] for the slots that hold channels.
+#[inline(always)]
+fn scatter_interleaved(dst: &mut [f32], tile: &[f32], span: &Span<'_>) {
+    let (channels, width) = (span.plan.channels(), span.width);
+    let frames = &mut dst[span.frames.start * channels..span.frames.end * channels];
+    for (row, frame) in tile.chunks_exact(width).zip(frames.chunks_exact_mut(channels)) {
+        for (slot, &v) in row.iter().enumerate().take(span.n) {
+            if let Some(c) = span.plan.channel(span.base + slot) {
+                frame[c] = v;
+            }
         }
     }
 }

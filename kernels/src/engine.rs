@@ -6,10 +6,10 @@ use crate::drive::Drive;
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
-use crate::layout::{
-    Buffers, Interleaved, InterleavedInPlace, Layout, Planar, PlanarInPlace, ShapeError,
-};
+use crate::layout::{Buffers, Key, ShapeError};
+use crate::plan::Plan;
 use core::fmt;
+use core::marker::PhantomData;
 
 #[cfg(target_arch = "aarch64")]
 use crate::arch::aarch64::Neon;
@@ -93,59 +93,43 @@ impl Engine {
         }
     }
 
-    /// Runs kernel `K` with its parameter and state banks over `buffers`.
+    /// Runs kernel `K` with its parameter and state banks (indexed by the
+    /// slots of `plan`) over `buffers`, with `key` as the detector input if
+    /// given.
     ///
     /// Checks every shape first: on error nothing is read or written.
     pub fn run<K: LaneKernel>(
         &self,
+        plan: &Plan,
         params: &Bank,
         state: &mut Bank,
         buffers: Buffers<'_, '_, '_>,
+        key: Option<Key<'_, '_>>,
     ) -> Result<(), ShapeError> {
-        let channels = params.channels();
-        if params.words() != K::PARAM_WORDS
-            || state.words() != K::STATE_WORDS
-            || state.channels() != channels
-        {
-            let (words, got_words) = if params.words() != K::PARAM_WORDS {
-                (K::PARAM_WORDS, params.words())
-            } else {
-                (K::STATE_WORDS, state.words())
-            };
-            return Err(ShapeError::Bank {
-                words,
-                got_words,
-                channels,
-                got_channels: state.channels(),
-            });
-        }
-        match buffers {
-            Buffers::Planar { input, output } => {
-                self.run_layout::<K, _>(params, state, Planar { input, output })
-            }
-            Buffers::PlanarInPlace { bufs } => {
-                self.run_layout::<K, _>(params, state, PlanarInPlace { bufs })
-            }
-            Buffers::Interleaved { input, output } => {
-                self.run_layout::<K, _>(params, state, Interleaved { input, output })
-            }
-            Buffers::InterleavedInPlace { buf } => {
-                self.run_layout::<K, _>(params, state, InterleavedInPlace { buf })
+        for (bank, words) in [(params, K::PARAM_WORDS), (&*state, K::STATE_WORDS)] {
+            if bank.words() != words || bank.channels() < plan.slots() {
+                return Err(ShapeError::Bank {
+                    words,
+                    got_words: bank.words(),
+                    channels: plan.slots(),
+                    got_channels: bank.channels(),
+                });
             }
         }
-    }
-
-    fn run_layout<'a, K: LaneKernel, L: Layout>(
-        &self,
-        params: &'a Bank,
-        state: &'a mut Bank,
-        layout: L,
-    ) -> Result<(), ShapeError>
-    where
-        Drive<'a, K, L>: LaneJob<Output = ()>,
-    {
-        layout.frames(params.channels())?;
-        self.run_job(Drive::<K, L>::new(params, state, layout));
+        let channels = plan.channels();
+        let frames = buffers.frames(channels)?;
+        if let Some(key) = &key {
+            key.check(channels, frames)?;
+        }
+        self.run_job(Drive::<K> {
+            plan,
+            params,
+            state,
+            buffers,
+            key,
+            frames,
+            kernel: PhantomData,
+        });
         Ok(())
     }
 }

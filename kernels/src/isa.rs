@@ -19,7 +19,7 @@ pub const ISA_ENV: &str = "LANEDSP_ISA";
 /// ([`Isa::lanes`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Isa {
-    /// Portable Rust, one channel per "register"; runs everywhere.
+    /// Portable Rust on four-lane arrays; runs everywhere.
     Scalar,
     /// x86-64 AVX2 with FMA3: 8 channels per register.
     Avx2,
@@ -36,8 +36,7 @@ impl Isa {
     /// Channels per register on this ISA.
     pub const fn lanes(self) -> usize {
         match self {
-            Isa::Scalar => 1,
-            Isa::Neon => 4,
+            Isa::Scalar | Isa::Neon => 4,
             Isa::Avx2 => 8,
             Isa::Avx512 => 16,
         }

@@ -104,6 +104,11 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// `a as f32` (exact for `|a| <= 2^24`, which is all kernels use).
     fn to_f32(self, a: Self::I) -> Self::V;
 
+    /// Lane `i` of the result is lane `i ^ d` of `v`, for `d` a power of two
+    /// below `LANES` (so pairs of lanes, or of blocks of `d` lanes, trade
+    /// places). Used by the butterfly reductions of linked channels.
+    fn swap_lanes(self, v: Self::V, d: usize) -> Self::V;
+
     /// Transposes the four registers as `LANES / 4` independent 4x4 blocks,
     /// one per 128-bit chunk: afterwards lane `4j + i` of `b[k]` holds what
     /// lane `4j + k` of `b[i]` held. A no-op on one-lane ISAs. Pure data

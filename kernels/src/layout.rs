@@ -106,44 +106,14 @@ pub enum Buffers<'a, 'i, 'o> {
     },
 }
 
-/// Interleaved frames in, interleaved frames out: sample `f` of channel `c`
-/// is at `[f * channels + c]`.
-#[derive(Debug)]
-pub struct Interleaved<'a> {
-    /// Input frames.
-    pub input: &'a [f32],
-    /// Output frames, same length as `input`.
-    pub output: &'a mut [f32],
-}
-
-/// Interleaved frames processed in place.
-#[derive(Debug)]
-pub struct InterleavedInPlace<'a> {
-    /// Frames, overwritten by the output.
-    pub buf: &'a mut [f32],
-}
-
-/// One slice per channel in, one slice per channel out.
-#[derive(Debug)]
-pub struct Planar<'a, 'i, 'o> {
-    /// Input channels, all the same length.
-    pub input: &'a [&'i [f32]],
-    /// Output channels, as many and as long as the input ones.
-    pub output: &'a mut [&'o mut [f32]],
-}
-
-/// One slice per channel, processed in place.
-#[derive(Debug)]
-pub struct PlanarInPlace<'a, 'b> {
-    /// Channels, all the same length, overwritten by the output.
-    pub bufs: &'a mut [&'b mut [f32]],
-}
-
-/// A buffer layout that can be checked against a channel count.
-pub trait Layout {
-    /// Checks the buffers for `channels` channels and returns the number of
-    /// frames (samples per channel) they hold.
-    fn frames(&self, channels: usize) -> Result<usize, ShapeError>;
+/// A read-only detector input (sidechain), in either layout; it must have
+/// the main buffers' channels and frames.
+#[derive(Clone, Copy, Debug)]
+pub enum Key<'a, 'k> {
+    /// One slice per channel.
+    Planar(&'a [&'k [f32]]),
+    /// Interleaved frames.
+    Interleaved(&'a [f32]),
 }
 
 fn whole_frames(len: usize, channels: usize) -> Result<usize, ShapeError> {
@@ -172,36 +142,52 @@ fn common_len(mut lens: impl Iterator<Item = usize>) -> Result<usize, ShapeError
     }
 }
 
-impl Layout for Interleaved<'_> {
-    fn frames(&self, channels: usize) -> Result<usize, ShapeError> {
-        if self.input.len() != self.output.len() {
-            return Err(ShapeError::LengthMismatch {
-                expected: self.input.len(),
-                got: self.output.len(),
-            });
+impl Buffers<'_, '_, '_> {
+    /// Checks the buffers for `channels` channels and returns the number of
+    /// frames (samples per channel) they hold.
+    pub fn frames(&self, channels: usize) -> Result<usize, ShapeError> {
+        match self {
+            Buffers::Planar { input, output } => {
+                same_channels(channels, input.len())?;
+                same_channels(channels, output.len())?;
+                let lens = input.iter().map(|c| c.len());
+                common_len(lens.chain(output.iter().map(|c| c.len())))
+            }
+            Buffers::PlanarInPlace { bufs } => {
+                same_channels(channels, bufs.len())?;
+                common_len(bufs.iter().map(|c| c.len()))
+            }
+            Buffers::Interleaved { input, output } => {
+                if input.len() != output.len() {
+                    return Err(ShapeError::LengthMismatch {
+                        expected: input.len(),
+                        got: output.len(),
+                    });
+                }
+                whole_frames(input.len(), channels)
+            }
+            Buffers::InterleavedInPlace { buf } => whole_frames(buf.len(), channels),
         }
-        whole_frames(self.input.len(), channels)
     }
 }
 
-impl Layout for InterleavedInPlace<'_> {
-    fn frames(&self, channels: usize) -> Result<usize, ShapeError> {
-        whole_frames(self.buf.len(), channels)
-    }
-}
-
-impl Layout for Planar<'_, '_, '_> {
-    fn frames(&self, channels: usize) -> Result<usize, ShapeError> {
-        same_channels(channels, self.input.len())?;
-        same_channels(channels, self.output.len())?;
-        let lens = self.input.iter().map(|c| c.len());
-        common_len(lens.chain(self.output.iter().map(|c| c.len())))
-    }
-}
-
-impl Layout for PlanarInPlace<'_, '_> {
-    fn frames(&self, channels: usize) -> Result<usize, ShapeError> {
-        same_channels(channels, self.bufs.len())?;
-        common_len(self.bufs.iter().map(|c| c.len()))
+impl Key<'_, '_> {
+    /// Checks the key for `channels` channels and `frames` frames.
+    pub fn check(&self, channels: usize, frames: usize) -> Result<(), ShapeError> {
+        let got = match self {
+            Key::Planar(planes) => {
+                same_channels(channels, planes.len())?;
+                common_len(planes.iter().map(|c| c.len()))?
+            }
+            Key::Interleaved(buf) => whole_frames(buf.len(), channels)?,
+        };
+        if got == frames || channels == 0 {
+            Ok(())
+        } else {
+            Err(ShapeError::LengthMismatch {
+                expected: frames,
+                got,
+            })
+        }
     }
 }

@@ -24,6 +24,7 @@ pub mod job;
 pub mod kernel;
 pub mod lanes;
 pub mod layout;
+pub mod plan;
 pub mod policy;
 pub mod reference;
 
@@ -41,4 +42,5 @@ pub use isa::{Isa, Selection};
 pub use job::LaneJob;
 pub use kernel::LaneKernel;
 pub use lanes::Lanes;
-pub use layout::{Buffers, ShapeError};
+pub use layout::{Buffers, Key, ShapeError};
+pub use plan::Plan;

@@ -40,7 +40,7 @@ impl LaneKernel for PeakEnvelope {
         s.store(&mut bank.row_mut(0)[ch..], env);
     }
     #[inline(always)]
-    fn step<S: Lanes>(s: S, p: &Ballistics<S>, env: &mut S::V, x: S::V) -> S::V {
+    fn step<S: Lanes>(s: S, p: &Ballistics<S>, env: &mut S::V, x: S::V, _key: S::V) -> S::V {
         *env = follow(s, *env, sanitize(s, x), p);
         *env
     }

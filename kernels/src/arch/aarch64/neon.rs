@@ -216,6 +216,16 @@ impl Lanes for Neon {
         unsafe { vcvtq_f32_s32(a) }
     }
     #[inline(always)]
+    fn swap_lanes(self, v: float32x4_t, d: usize) -> float32x4_t {
+        // SAFETY: `self` proves NEON; only register permutes.
+        unsafe {
+            match d {
+                1 => vrev64q_f32(v),
+                _ => vextq_f32::<2>(v, v),
+            }
+        }
+    }
+    #[inline(always)]
     fn transpose4(self, b: &mut [float32x4_t; 4]) {
         // SAFETY: `self` proves NEON; only register permutes.
         unsafe {

@@ -225,6 +225,17 @@ impl Lanes for Avx2 {
         unsafe { _mm256_cvtepi32_ps(a) }
     }
     #[inline(always)]
+    fn swap_lanes(self, v: __m256, d: usize) -> __m256 {
+        // SAFETY: `self` proves AVX2; only register permutes.
+        unsafe {
+            match d {
+                1 => _mm256_permute_ps::<0b10_11_00_01>(v),
+                2 => _mm256_permute_ps::<0b01_00_11_10>(v),
+                _ => _mm256_permute2f128_ps::<0x01>(v, v),
+            }
+        }
+    }
+    #[inline(always)]
     fn transpose4(self, b: &mut [__m256; 4]) {
         // SAFETY: `self` proves AVX2; only in-lane register shuffles.
         unsafe {

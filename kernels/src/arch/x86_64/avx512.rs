@@ -223,6 +223,18 @@ impl Lanes for Avx512 {
         unsafe { _mm512_cvtepi32_ps(a) }
     }
     #[inline(always)]
+    fn swap_lanes(self, v: __m512, d: usize) -> __m512 {
+        // SAFETY: `self` proves AVX-512F; only register permutes.
+        unsafe {
+            match d {
+                1 => _mm512_permute_ps::<0b10_11_00_01>(v),
+                2 => _mm512_permute_ps::<0b01_00_11_10>(v),
+                4 => _mm512_shuffle_f32x4::<0b10_11_00_01>(v, v),
+                _ => _mm512_shuffle_f32x4::<0b01_00_11_10>(v, v),
+            }
+        }
+    }
+    #[inline(always)]
     fn transpose4(self, b: &mut [__m512; 4]) {
         // SAFETY: `self` proves AVX-512F; only in-lane register shuffles.
         unsafe {
