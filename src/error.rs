@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use lanedsp_kernels::plan::PlanError;
 use lanedsp_kernels::{IsaUnavailable, ShapeError};
 
 /// Everything that can go wrong when building or running a processor.
@@ -30,6 +31,25 @@ pub enum Error {
         index: usize,
         /// Channels the processor has.
         channels: usize,
+    },
+    /// A parameter is out of its range.
+    #[error("{name} must be {expected}, got {value}")]
+    Parameter {
+        /// Which parameter.
+        name: &'static str,
+        /// The rejected value.
+        value: f32,
+        /// Its valid range, in words.
+        expected: &'static str,
+    },
+    /// Link groups that cannot be formed.
+    #[error("link groups: {0}")]
+    Link(#[from] PlanError),
+    /// Channels of one link group use different detectors (peak and RMS).
+    #[error("link group of channel {channel} mixes peak and RMS detection")]
+    LinkDetection {
+        /// A channel of the offending group.
+        channel: usize,
     },
     /// Buffers do not match the processor's channels or each other's length.
     #[error("buffer shape: {0}")]

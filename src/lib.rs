@@ -9,7 +9,8 @@
 //! in SIMD lanes (16 per AVX-512 register, 8 per AVX2, 4 per NEON), so one
 //! instruction advances many channels by one sample.
 //!
-//! * Processors: [`EnvelopeFollower`].
+//! * Processors: [`EnvelopeFollower`], [`Compressor`] (also upward
+//!   compression, expansion and gating, with linking and sidechain).
 //! * Buffers: planar (`&[&[f32]]`) or interleaved (`&[f32]`), separate or in
 //!   place, any length; state carries across calls.
 //! * Dispatch: the widest ISA this CPU runs is detected once and cached
@@ -22,6 +23,7 @@
 //! * Real time: no process call allocates, locks or panics; bad
 //!   parameters and mismatched buffers are an [`Error`].
 
+mod compressor;
 mod envelope;
 
 /// The README's examples, compiled and run as doctests.
@@ -32,12 +34,15 @@ struct ReadmeDoctests;
 mod error;
 mod params;
 mod processor;
+mod time;
 
+pub use compressor::{Compressor, Detection, LinkMode, Makeup, Mode, Settings};
 pub use envelope::EnvelopeFollower;
 pub use error::{Error, Result};
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
-pub use lanedsp_kernels::{Buffers, Isa, ShapeError};
+pub use lanedsp_kernels::{Buffers, Isa, Key as Sidechain, ShapeError};
 pub use processor::Processor;
+pub use time::Time;
 
 /// The ISA processors use unless built for another one: detected once per
 /// process (the widest available), or the one [`ISA_ENV`] names.

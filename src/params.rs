@@ -40,3 +40,16 @@ pub(crate) fn channel_index(index: usize, channels: usize) -> Result<usize> {
         Err(Error::ChannelIndex { index, channels })
     }
 }
+
+/// Checks that `value` is finite and within `lo..=hi`.
+pub(crate) fn within(name: &'static str, value: f32, lo: f32, hi: f32, expected: &'static str) -> Result<f32> {
+    if value.is_finite() && value >= lo && value <= hi {
+        Ok(value)
+    } else {
+        Err(Error::Parameter {
+            name,
+            value,
+            expected,
+        })
+    }
+}

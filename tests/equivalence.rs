@@ -10,8 +10,10 @@
 
 mod common;
 
-use common::cases::{Envelope, KernelCase};
-use common::{Layout, Planes, concat, first_difference, planes, rng, run, slice};
+use common::cases::{
+    ApplyStage, CurveStage, DetectorStage, Envelope, Fused, KernelCase, Linked, Sidechained, SmootherStage,
+};
+use common::{Layout, Planes, concat, first_difference, planes, rng, slice};
 use lanedsp::{Isa, Processor};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use rand::RngExt;
@@ -47,10 +49,11 @@ fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
         for len in LENGTHS {
             let settings = K::settings(&mut rng, channels);
             let input = planes(&mut rng, channels, len, 0.01);
-            let want = K::reference(&settings, &input);
+            let key = K::key(&mut rng, &input);
+            let want = K::reference(&settings, &input, key.as_ref());
             for layout in Layout::ALL {
                 let mut proc = K::build(isa, &settings);
-                let got = run(&mut proc, layout, &input);
+                let got = K::run(&mut proc, layout, &input, key.as_ref(), false);
                 check(
                     || format!("{channels} ch x {len} frames, {layout:?}, {settings:?}"),
                     &got,
@@ -71,7 +74,8 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
             let len = 4096;
             let settings = K::settings(&mut rng, channels);
             let input = planes(&mut rng, channels, len, 0.01);
-            let want = K::reference(&settings, &input);
+            let key = K::key(&mut rng, &input);
+            let want = K::reference(&settings, &input, key.as_ref());
             let mut proc = K::build(isa, &settings);
             let mut got: Planes = vec![Vec::new(); channels];
             let mut cuts = Vec::new();
@@ -85,9 +89,12 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
                 }
                 .min(len - at);
                 let layout = Layout::ALL[rng.random_range(0..4)];
-                let out = run(&mut proc, layout, &slice(&input, at..at + block));
+                let cross = rng.random_bool(0.5);
+                let part = |p: &Planes| slice(p, at..at + block);
+                let key_part = key.as_ref().map(part);
+                let out = K::run(&mut proc, layout, &part(&input), key_part.as_ref(), cross);
                 got = concat(&got, &out);
-                cuts.push((block, layout));
+                cuts.push((block, layout, cross));
                 at += block;
             }
             check(|| format!("{channels} ch split as {cuts:?}"), &got, &want)?;
@@ -111,11 +118,12 @@ fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
             }
             ch[600..1400].fill(0.0);
         }
-        let want = K::reference(&settings, &input);
+        let key = K::key(&mut rng, &input);
+        let want = K::reference(&settings, &input, key.as_ref());
         for layout in Layout::ALL {
             let mut proc = K::build(isa, &settings);
-            let got = run(&mut proc, layout, &input);
-            check(|| format!("{channels} ch, {layout:?}"), &got, &want)?;
+            let got = K::run(&mut proc, layout, &input, key.as_ref(), false);
+            check(|| format!("{channels} ch, {layout:?}, {settings:?}"), &got, &want)?;
         }
     }
     Ok(())
@@ -126,10 +134,11 @@ fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(4);
     let settings = K::settings(&mut rng, 19);
     let input = planes(&mut rng, 19, 700, 0.05);
+    let key = K::key(&mut rng, &input);
     let mut proc = K::build(isa, &settings);
-    let first = run(&mut proc, Layout::Planar, &input);
+    let first = K::run(&mut proc, Layout::Planar, &input, key.as_ref(), false);
     proc.reset();
-    let again = run(&mut proc, Layout::Interleaved, &input);
+    let again = K::run(&mut proc, Layout::Interleaved, &input, key.as_ref(), true);
     check(|| "after reset".to_string(), &again, &first)
 }
 
@@ -180,6 +189,13 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![Trial::test("dispatch::selection", selection)];
     trials.extend(kernel_trials::<Envelope>());
+    trials.extend(kernel_trials::<DetectorStage>());
+    trials.extend(kernel_trials::<CurveStage>());
+    trials.extend(kernel_trials::<SmootherStage>());
+    trials.extend(kernel_trials::<ApplyStage>());
+    trials.extend(kernel_trials::<Fused>());
+    trials.extend(kernel_trials::<Linked>());
+    trials.extend(kernel_trials::<Sidechained>());
     let conclusion = libtest_mimic::run(&args, trials);
 
     let compared = COMPARED.load(Ordering::Relaxed);

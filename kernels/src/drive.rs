@@ -122,13 +122,13 @@ impl<S: Lanes, K: LaneKernel, const N: usize> Regs<S, K, N> {
 }
 
 /// Loads a row of lanes; only the last register may be partial, and only
-/// when `PARTIAL` (then `row.len()` says how many lanes are real).
+/// when `partial` (then `row.len()` says how many lanes are real).
 #[inline(always)]
-fn load_row<S: Lanes, const N: usize, const PARTIAL: bool>(s: S, row: &[f32]) -> [S::V; N] {
+fn load_row<S: Lanes, const N: usize>(s: S, row: &[f32], partial: bool) -> [S::V; N] {
     let mut x = [s.zero(); N];
     for (r, x) in x.iter_mut().enumerate() {
         let lanes = &row[r * S::LANES..];
-        *x = if PARTIAL && r + 1 == N {
+        *x = if partial && r + 1 == N {
             s.load_partial(lanes)
         } else {
             s.load(lanes)
@@ -139,10 +139,10 @@ fn load_row<S: Lanes, const N: usize, const PARTIAL: bool>(s: S, row: &[f32]) ->
 
 /// Stores a row written by [`load_row`]'s rule.
 #[inline(always)]
-fn store_row<S: Lanes, const N: usize, const PARTIAL: bool>(s: S, row: &mut [f32], x: &[S::V; N]) {
+fn store_row<S: Lanes, const N: usize>(s: S, row: &mut [f32], x: &[S::V; N], partial: bool) {
     for (r, &x) in x.iter().enumerate() {
         let lanes = &mut row[r * S::LANES..];
-        if PARTIAL && r + 1 == N {
+        if partial && r + 1 == N {
             s.store_partial(lanes, x);
         } else {
             s.store(lanes, x);
@@ -215,11 +215,7 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
                 c0,
                 n,
             };
-            if n.is_multiple_of(S::LANES) {
-                by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at, false));
-            } else {
-                by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at, true));
-            }
+            by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at));
             c0 += n;
         }
         f0 = f1;
@@ -234,6 +230,9 @@ struct Cut {
     n: usize,
 }
 
+/// One group over its frames. Each kernel step is compiled once here: the
+/// partial last register and the key are runtime choices (the key defaults
+/// to the input itself), which costs a predictable branch per frame.
 #[inline(always)]
 fn direct_group<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize>(
     s: S,
@@ -242,37 +241,20 @@ fn direct_group<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize>(
     io: &mut IO,
     key: Option<&[f32]>,
     at: Cut,
-    partial: bool,
 ) {
     let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
-    match (partial, key) {
-        (false, None) => direct_rows::<S, K, IO, N, false, false>(s, &mut regs, io, &[], &at),
-        (false, Some(k)) => direct_rows::<S, K, IO, N, false, true>(s, &mut regs, io, k, &at),
-        (true, None) => direct_rows::<S, K, IO, N, true, false>(s, &mut regs, io, &[], &at),
-        (true, Some(k)) => direct_rows::<S, K, IO, N, true, true>(s, &mut regs, io, k, &at),
-    }
-    regs.store(s, state, at.c0);
-}
-
-#[inline(always)]
-fn direct_rows<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize, const PARTIAL: bool, const KEY: bool>(
-    s: S,
-    regs: &mut Regs<S, K, N>,
-    io: &mut IO,
-    key: &[f32],
-    at: &Cut,
-) {
+    let partial = !at.n.is_multiple_of(S::LANES);
     for f in at.frames.clone() {
         let lo = f * at.channels + at.c0;
-        let mut x = load_row::<S, N, PARTIAL>(s, &io.src()[lo..lo + at.n]);
-        let k = if KEY {
-            load_row::<S, N, PARTIAL>(s, &key[lo..lo + at.n])
-        } else {
-            x
+        let mut x = load_row::<S, N>(s, &io.src()[lo..lo + at.n], partial);
+        let k = match key {
+            Some(key) => load_row::<S, N>(s, &key[lo..lo + at.n], partial),
+            None => x,
         };
         K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
-        store_row::<S, N, PARTIAL>(s, &mut io.dst()[lo..lo + at.n], &x);
+        store_row::<S, N>(s, &mut io.dst()[lo..lo + at.n], &x, partial);
     }
+    regs.store(s, state, at.c0);
 }
 
 /// Any layout, through the tile.
@@ -303,7 +285,8 @@ fn tiled<S: Lanes, K: LaneKernel>(
     frames: usize,
 ) {
     let width = MAX_REGS * S::LANES;
-    let used = plan.used();
+    // Whole link blocks: a butterfly reads every register of its block.
+    let used = plan.used().next_multiple_of(plan.max_block());
     let mut tile = [0.0f32; TILE_FLOATS];
     let mut key_tile = [0.0f32; TILE_FLOATS];
     let mut base = 0;
@@ -353,28 +336,21 @@ fn tile_group<S: Lanes, K: LaneKernel, const N: usize>(
             Buffers::Interleaved { input, .. } => gather_interleaved(s, input, tile, &span),
             Buffers::InterleavedInPlace { buf } => gather_interleaved(s, buf, tile, &span),
         }
-        match key {
-            None => {
-                for row in tile.chunks_exact_mut(width) {
-                    let mut x = load_row::<S, N, false>(s, row);
-                    let k = x;
-                    K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
-                    store_row::<S, N, false>(s, row, &x);
-                }
+        if let Some(key) = key {
+            let key_tile = &mut key_tile[..tile.len()];
+            match key {
+                Key::Planar(planes) => gather_planar(s, planes, key_tile, &span),
+                Key::Interleaved(frames) => gather_interleaved(s, frames, key_tile, &span),
             }
-            Some(key) => {
-                let key_tile = &mut key_tile[..tile.len()];
-                match key {
-                    Key::Planar(planes) => gather_planar(s, planes, key_tile, &span),
-                    Key::Interleaved(frames) => gather_interleaved(s, frames, key_tile, &span),
-                }
-                for (row, key_row) in tile.chunks_exact_mut(width).zip(key_tile.chunks_exact(width)) {
-                    let mut x = load_row::<S, N, false>(s, row);
-                    let k = load_row::<S, N, false>(s, key_row);
-                    K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
-                    store_row::<S, N, false>(s, row, &x);
-                }
-            }
+        }
+        for (i, row) in tile.chunks_exact_mut(width).enumerate() {
+            let mut x = load_row::<S, N>(s, row, false);
+            let k = match key {
+                Some(_) => load_row::<S, N>(s, &key_tile[i * width..(i + 1) * width], false),
+                None => x,
+            };
+            K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+            store_row::<S, N>(s, row, &x, false);
         }
         match &mut io.buffers {
             Buffers::Planar { output, .. } => scatter_planar(s, output, tile, &span),

@@ -19,14 +19,17 @@ use crate::isa::Isa;
 ///
 /// All float operations are IEEE 754 binary32 with round-to-nearest-even;
 /// none flushes subnormals (kernels flush explicitly where they need to, the
-/// same way on every ISA).
+/// same way on every ISA). When a result is NaN, its sign and payload are
+/// unspecified and may differ between ISAs (hardware and the compiler may
+/// propagate either operand's); every kernel sanitizes its inputs so that no
+/// NaN reaches its arithmetic, its state or its output.
 pub trait Lanes: Copy + Send + Sync + 'static {
     /// One register of [`Lanes::LANES`] `f32` values.
-    type V: Copy;
+    type V: Copy + core::fmt::Debug;
     /// One register of [`Lanes::LANES`] booleans.
-    type M: Copy;
+    type M: Copy + core::fmt::Debug;
     /// One register of [`Lanes::LANES`] `i32` values.
-    type I: Copy;
+    type I: Copy + core::fmt::Debug;
 
     /// Channels per register.
     const LANES: usize;

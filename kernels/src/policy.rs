@@ -35,7 +35,17 @@ pub const MIN_COEFF: f32 = f32::from_bits((127 - 30) << 23);
 /// `k = 1` (the state follows the input at once). The caller validates that
 /// `seconds >= 0` and `sample_rate > 0`, both finite.
 pub fn coefficient(seconds: f32, sample_rate: f32) -> f32 {
-    let samples = f64::from(seconds) * f64::from(sample_rate);
-    let k = -libm::expm1(-1.0 / samples) as f32;
-    if k < MIN_COEFF { 0.0 } else { k }
+    coefficient_from_samples(f64::from(seconds) * f64::from(sample_rate))
+}
+
+/// [`coefficient`] for a time constant given in samples (`f64`, `>= 0`).
+pub fn coefficient_from_samples(samples: f64) -> f32 {
+    round_coefficient(-libm::expm1(-1.0 / samples))
+}
+
+/// An `f64` coefficient in `[0, 1]` rounded once to `f32`, with values
+/// below [`MIN_COEFF`] set to `0`.
+pub fn round_coefficient(k: f64) -> f32 {
+    let k = k as f32;
+    if k < MIN_COEFF { 0.0 } else { k.min(1.0) }
 }

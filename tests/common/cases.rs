@@ -1,11 +1,17 @@
 //! One [`KernelCase`] per kernel: how to build its processor with random
-//! per-channel settings, and its scalar reference. The equivalence harness,
-//! the streaming tests and the fuzz targets all iterate over these.
+//! per-channel settings, and its scalar reference. The equivalence harness
+//! runs every case on every ISA; adding a kernel is adding a case here and
+//! a line in `tests/equivalence.rs`.
 
-use super::Planes;
-use lanedsp::{EnvelopeFollower, Isa, Processor};
+use super::{Keyed, Layout, Planes, run, run_keyed, signal};
+use lanedsp::{
+    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor, Settings, Sidechain,
+    Time,
+};
+use lanedsp_kernels::generic::dynamics::{ApplyKernel, CurveKernel, DetectorKernel, SmootherKernel, rows};
 use lanedsp_kernels::policy::coefficient;
-use lanedsp_kernels::reference;
+use lanedsp_kernels::reference::dynamics::{self as dynref, Compressor as Params, CompressorState, Link};
+use lanedsp_kernels::{Bank, Engine, LaneKernel, Plan, reference};
 use rand::RngExt;
 
 /// A kernel under test.
@@ -20,9 +26,16 @@ pub trait KernelCase {
     fn settings(rng: &mut impl RngExt, channels: usize) -> Self::Settings;
     /// Builds the processor on `isa`.
     fn build(isa: Isa, settings: &Self::Settings) -> Self::Proc;
-    /// The scalar reference over `input`, one channel at a time, from the
-    /// initial state.
-    fn reference(settings: &Self::Settings, input: &Planes) -> Planes;
+    /// The detector input (sidechain) that goes with `input`, if any.
+    fn key(_rng: &mut impl RngExt, _input: &Planes) -> Option<Planes> {
+        None
+    }
+    /// Runs one block; `cross` hands the key over in the other layout kind.
+    fn run(proc: &mut Self::Proc, layout: Layout, input: &Planes, _key: Option<&Planes>, _cross: bool) -> Planes {
+        run(proc, layout, input)
+    }
+    /// The scalar reference over `input` from the initial state.
+    fn reference(settings: &Self::Settings, input: &Planes, key: Option<&Planes>) -> Planes;
 }
 
 /// Time constants worth testing: instant, sub-sample, typical, huge.
@@ -35,8 +48,49 @@ fn time(rng: &mut impl RngExt) -> f32 {
     }
 }
 
+/// A time in any of the conventions `Time` offers.
+fn any_time(rng: &mut impl RngExt) -> Time {
+    let t = time(rng);
+    match rng.random_range(0..5u32) {
+        0 => Time::ToFraction {
+            seconds: t,
+            fraction: [0.5, 0.9, 0.99][rng.random_range(0..3)],
+        },
+        1 => Time::FfmpegMs(t * 1000.0),
+        2 => Time::JuceMs(t * 1000.0),
+        3 => Time::Fundsp(t),
+        _ => Time::Seconds(t),
+    }
+}
+
 fn sample_rate(rng: &mut impl RngExt) -> f32 {
     [8_000.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0][rng.random_range(0..5)]
+}
+
+fn pick<T: Copy>(rng: &mut impl RngExt, from: &[T]) -> T {
+    from[rng.random_range(0..from.len())]
+}
+
+/// Random compressor settings, every mode and extreme included.
+pub fn compressor_settings(rng: &mut impl RngExt) -> Settings {
+    Settings {
+        mode: pick(rng, &[Mode::Compress, Mode::CompressUpward, Mode::Expand]),
+        detection: pick(rng, &[Detection::Peak, Detection::Rms]),
+        threshold_db: pick(rng, &[-600.0, -80.0, -40.0, -20.0, -6.0, 0.0, 12.0]),
+        ratio: pick(rng, &[1.0, 1.5, 4.0, 20.0, f32::INFINITY, 1e7]),
+        knee_db: pick(rng, &[0.0, 0.5, 6.0, 24.0]),
+        attack: any_time(rng),
+        release: any_time(rng),
+        detector_attack: any_time(rng),
+        detector_release: any_time(rng),
+        makeup: if rng.random_bool(0.3) {
+            Makeup::Auto
+        } else {
+            Makeup::Db(pick(rng, &[0.0, -12.0, 6.0, 24.0]))
+        },
+        range_db: pick(rng, &[0.0, 6.0, 24.0, 80.0, 600.0]),
+        mix: pick(rng, &[0.0, 0.3, 1.0]),
+    }
 }
 
 /// Sample rate and per-channel (attack, release) in seconds.
@@ -73,7 +127,7 @@ impl KernelCase for Envelope {
         env
     }
 
-    fn reference(s: &EnvelopeSettings, input: &Planes) -> Planes {
+    fn reference(s: &EnvelopeSettings, input: &Planes, _key: Option<&Planes>) -> Planes {
         input
             .iter()
             .zip(&s.times)
@@ -87,3 +141,331 @@ impl KernelCase for Envelope {
             .collect()
     }
 }
+
+/// Compressor settings of every channel, plus links.
+#[derive(Clone, Debug)]
+pub struct CompressorCase {
+    /// Sample rate in Hz.
+    pub sample_rate: f32,
+    /// Settings per channel.
+    pub channels: Vec<Settings>,
+    /// Link groups.
+    pub groups: Vec<Vec<usize>>,
+    /// Link amount.
+    pub amount: f32,
+    /// Link mode.
+    pub mode: LinkMode,
+}
+
+impl CompressorCase {
+    fn random(rng: &mut impl RngExt, channels: usize, linked: bool) -> Self {
+        let mut per: Vec<Settings> = (0..channels).map(|_| compressor_settings(rng)).collect();
+        let mut groups = Vec::new();
+        if linked {
+            let mut order: Vec<usize> = (0..channels).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+            let mut rest = &order[..];
+            while !rest.is_empty() {
+                let size = pick(rng, &[1, 2, 2, 3, 4, 6, 8, 12, 16]).min(rest.len());
+                let group = rest[..size].to_vec();
+                let detection = per[group[0]].detection;
+                for &c in &group {
+                    per[c].detection = detection;
+                }
+                groups.push(group);
+                rest = &rest[size..];
+            }
+        }
+        CompressorCase {
+            sample_rate: sample_rate(rng),
+            channels: per,
+            groups,
+            amount: pick(rng, &[0.0, 0.37, 1.0]),
+            mode: pick(rng, &[LinkMode::Max, LinkMode::Mean]),
+        }
+    }
+
+    fn build(&self, isa: Isa) -> Compressor {
+        let mut c = Compressor::new(self.sample_rate, self.channels.len(), self.channels[0])
+            .and_then(|c| c.with_isa(isa))
+            .expect("valid settings");
+        for (i, s) in self.channels.iter().enumerate() {
+            c.set_channel_settings(i, *s).expect("valid settings");
+        }
+        if !self.groups.is_empty() {
+            c.set_links(&self.groups, self.amount, self.mode).expect("valid links");
+        }
+        // Start from each channel's own initial state (settings changes
+        // alone keep the state, gliding to the new values).
+        c.reset();
+        c
+    }
+
+    /// The reference: unlinked per channel, linked frame by frame in slots.
+    fn reference(&self, input: &Planes, key: Option<&Planes>) -> Planes {
+        let comp = self.build(Isa::Scalar);
+        let key = key.unwrap_or(input);
+        if self.groups.is_empty() {
+            return input
+                .iter()
+                .zip(key)
+                .enumerate()
+                .map(|(c, (x, k))| {
+                    let p = comp.kernel_params(c).expect("channel");
+                    let mut st = CompressorState::new(&p);
+                    let mut out = vec![0.0; x.len()];
+                    dynref::compress(&p, &mut st, x, k, &mut out);
+                    out
+                })
+                .collect();
+        }
+        let plan = comp.plan();
+        let len = input.first().map_or(0, Vec::len);
+        let params: Vec<Params> = (0..plan.slots())
+            .map(|slot| match plan.channel(slot) {
+                Some(c) => comp.kernel_params(c).expect("channel"),
+                None => Params {
+                    link: Link {
+                        block: plan.block(slot) as f32,
+                        ..Link::default()
+                    },
+                    ..Params::default()
+                },
+            })
+            .collect();
+        let mut states: Vec<CompressorState> = params.iter().map(CompressorState::new).collect();
+        let in_slots = |planes: &Planes| -> Planes {
+            (0..plan.slots())
+                .map(|slot| plan.channel(slot).map_or(vec![0.0; len], |c| planes[c].clone()))
+                .collect()
+        };
+        let mut out = vec![vec![0.0; len]; plan.slots()];
+        dynref::compress_linked(&params, &mut states, &in_slots(input), &in_slots(key), &mut out);
+        (0..input.len()).map(|c| out[plan.slot(c)].clone()).collect()
+    }
+}
+
+/// The fused compressor, unlinked, no sidechain.
+pub struct Fused;
+
+impl KernelCase for Fused {
+    const NAME: &'static str = "compressor";
+    type Settings = CompressorCase;
+    type Proc = Compressor;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> CompressorCase {
+        CompressorCase::random(rng, channels, false)
+    }
+    fn build(isa: Isa, s: &CompressorCase) -> Compressor {
+        s.build(isa)
+    }
+    fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
+        s.reference(input, key)
+    }
+}
+
+/// The fused compressor with random link groups.
+pub struct Linked;
+
+impl KernelCase for Linked {
+    const NAME: &'static str = "compressor-linked";
+    type Settings = CompressorCase;
+    type Proc = Compressor;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> CompressorCase {
+        CompressorCase::random(rng, channels, true)
+    }
+    fn build(isa: Isa, s: &CompressorCase) -> Compressor {
+        s.build(isa)
+    }
+    fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
+        s.reference(input, key)
+    }
+}
+
+/// Random detector input for `input`: a different signal of the same shape.
+fn random_key(rng: &mut impl RngExt, input: &Planes) -> Planes {
+    input.iter().map(|x| signal(rng, x.len(), 0.01)).collect()
+}
+
+/// The fused compressor (sometimes linked) driven by a sidechain.
+pub struct Sidechained;
+
+impl KernelCase for Sidechained {
+    const NAME: &'static str = "compressor-sidechain";
+    type Settings = CompressorCase;
+    type Proc = Compressor;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> CompressorCase {
+        let linked = rng.random_bool(0.5);
+        CompressorCase::random(rng, channels, linked)
+    }
+    fn build(isa: Isa, s: &CompressorCase) -> Compressor {
+        s.build(isa)
+    }
+    fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
+        Some(random_key(rng, input))
+    }
+    fn run(proc: &mut Compressor, layout: Layout, input: &Planes, key: Option<&Planes>, cross: bool) -> Planes {
+        run_keyed(proc, layout, input, key.expect("keyed case"), cross)
+    }
+    fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
+        s.reference(input, key)
+    }
+}
+
+/// One stage kernel run alone through the engine, as a processor.
+pub struct Stage<K> {
+    engine: Engine,
+    plan: Plan,
+    params: Bank,
+    state: Bank,
+    initial: Bank,
+    kernel: core::marker::PhantomData<K>,
+}
+
+impl<K: LaneKernel> Processor for Stage<K> {
+    fn channels(&self) -> usize {
+        self.plan.channels()
+    }
+    fn isa(&self) -> Isa {
+        self.engine.isa()
+    }
+    fn reset(&mut self) {
+        self.state = self.initial.clone();
+    }
+    fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> lanedsp::Result<()> {
+        Ok(self.engine.run::<K>(&self.plan, &self.params, &mut self.state, buffers, None)?)
+    }
+}
+
+impl<K: LaneKernel> Keyed for Stage<K> {
+    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()> {
+        Ok(self.engine.run::<K>(&self.plan, &self.params, &mut self.state, buffers, Some(key))?)
+    }
+}
+
+/// Per-channel kernel parameters for the stage cases.
+#[derive(Clone, Debug)]
+pub struct StageSettings(pub Vec<Params>);
+
+impl StageSettings {
+    fn random(rng: &mut impl RngExt, channels: usize) -> Self {
+        let case = CompressorCase::random(rng, channels, false);
+        let comp = case.build(Isa::Scalar);
+        StageSettings((0..channels).map(|c| comp.kernel_params(c).expect("channel")).collect())
+    }
+
+    /// A stage processor: `write` fills a slot's parameter rows and `init`
+    /// picks its one state word (if any) from the fused initial state.
+    fn build<K: LaneKernel>(
+        &self,
+        isa: Isa,
+        write: impl Fn(&mut Bank, usize, &Params),
+        init: impl Fn(&CompressorState) -> f32,
+    ) -> Stage<K> {
+        let plan = Plan::identity(self.0.len());
+        let mut params = Bank::new(K::PARAM_WORDS, plan.slots());
+        let mut state = Bank::new(K::STATE_WORDS, plan.slots());
+        for (slot, p) in self.0.iter().enumerate() {
+            write(&mut params, slot, p);
+            // Stateful stages start where the fused compressor does.
+            if K::STATE_WORDS == 1 {
+                state.row_mut(0)[slot] = init(&CompressorState::new(p));
+            }
+        }
+        Stage {
+            engine: Engine::new(isa).expect("available ISA"),
+            plan,
+            params,
+            initial: state.clone(),
+            state,
+            kernel: core::marker::PhantomData,
+        }
+    }
+
+    /// Runs `step(params, state, x, key)` over every channel from the
+    /// fused compressor's initial state.
+    fn reference(
+        &self,
+        input: &Planes,
+        key: Option<&Planes>,
+        step: impl Fn(&Params, &mut CompressorState, f32, f32) -> f32,
+    ) -> Planes {
+        let key = key.unwrap_or(input);
+        input
+            .iter()
+            .zip(key)
+            .zip(&self.0)
+            .map(|((x, k), p)| {
+                let mut st = CompressorState::new(p);
+                x.iter().zip(k).map(|(&x, &k)| step(p, &mut st, x, k)).collect()
+            })
+            .collect()
+    }
+}
+
+macro_rules! stage_case {
+    ($name:ident, $label:literal, $kernel:ty, keyed = $keyed:literal, |$b:ident, $slot:ident, $p:ident| $write:expr,
+     init = |$is:ident| $init:expr, |$rp:ident, $st:ident, $x:ident, $k:ident| $step:expr) => {
+        #[doc = concat!("The `", stringify!($kernel), "` stage alone.")]
+        pub struct $name;
+
+        impl KernelCase for $name {
+            const NAME: &'static str = $label;
+            type Settings = StageSettings;
+            type Proc = Stage<$kernel>;
+
+            fn settings(rng: &mut impl RngExt, channels: usize) -> StageSettings {
+                StageSettings::random(rng, channels)
+            }
+            fn build(isa: Isa, s: &StageSettings) -> Stage<$kernel> {
+                s.build(isa, |$b: &mut Bank, $slot: usize, $p: &Params| $write, |$is: &CompressorState| $init)
+            }
+            fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
+                $keyed.then(|| gain_key(rng, input))
+            }
+            fn run(proc: &mut Stage<$kernel>, layout: Layout, input: &Planes, key: Option<&Planes>, cross: bool) -> Planes {
+                match key {
+                    Some(key) => run_keyed(proc, layout, input, key, cross),
+                    None => run(proc, layout, input),
+                }
+            }
+            fn reference(s: &StageSettings, input: &Planes, key: Option<&Planes>) -> Planes {
+                s.reference(input, key, |$rp: &Params, $st: &mut CompressorState, $x: f32, $k: f32| $step)
+            }
+        }
+    };
+}
+
+/// Gains in dB for the application stage: a wide range, some hostile.
+fn gain_key(rng: &mut impl RngExt, input: &Planes) -> Planes {
+    input
+        .iter()
+        .map(|x| {
+            x.iter()
+                .map(|_| match rng.random_range(0..20u32) {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    2 => -1e30,
+                    _ => rng.random_range(-120.0f32..40.0),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+stage_case!(DetectorStage, "stage-detector", DetectorKernel, keyed = false,
+    |b, slot, p| rows::detector(b, 0, slot, &p.detector), init = |st| st.env,
+    |p, st, _x, k| { st.env = dynref::detect(&p.detector, st.env, k); st.env });
+stage_case!(CurveStage, "stage-curve", CurveKernel, keyed = false,
+    |b, slot, p| rows::curve(b, 0, slot, &p.curve), init = |_st| 0.0,
+    |p, _st, x, _k| dynref::gain_change(&p.curve, x));
+stage_case!(SmootherStage, "stage-smoother", SmootherKernel, keyed = false,
+    |b, slot, p| rows::smoother(b, 0, slot, &p.smoother), init = |st| st.gain,
+    |p, st, x, _k| { st.gain = dynref::smooth(&p.smoother, st.gain, x); st.gain });
+stage_case!(ApplyStage, "stage-apply", ApplyKernel, keyed = true,
+    |b, slot, p| rows::apply(b, 0, slot, &p.apply), init = |st| st.mix,
+    |p, st, x, k| { let (y, mix) = dynref::apply(&p.apply, st.mix, k, x); st.mix = mix; y });

@@ -6,7 +6,7 @@
 
 pub mod cases;
 
-use lanedsp::{Isa, Processor};
+use lanedsp::{Buffers, Isa, Processor, Sidechain};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
@@ -136,8 +136,43 @@ impl Layout {
     ];
 }
 
+/// A processor that can take a detector input (sidechain).
+pub trait Keyed: Processor {
+    /// Processes `buffers` with `key` driving the detectors.
+    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()>;
+}
+
+impl Keyed for lanedsp::Compressor {
+    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()> {
+        self.process_sidechain(buffers, key)
+    }
+}
+
 /// Runs one block through `proc` in `layout`, returning the output channels.
 pub fn run(proc: &mut impl Processor, layout: Layout, input: &Planes) -> Planes {
+    run_with(layout, input, |buffers| proc.process(buffers))
+}
+
+/// Runs one block with a detector input `key` (given to the processor in
+/// the same kind of layout as the main buffers, or the other kind when
+/// `cross` is set).
+pub fn run_keyed(proc: &mut impl Keyed, layout: Layout, input: &Planes, key: &Planes, cross: bool) -> Planes {
+    let planar_key = matches!(layout, Layout::Planar | Layout::PlanarInPlace) != cross;
+    let key_frames = interleave(key);
+    let key_planes: Vec<&[f32]> = key.iter().map(Vec::as_slice).collect();
+    let sidechain = if planar_key {
+        Sidechain::Planar(&key_planes)
+    } else {
+        Sidechain::Interleaved(&key_frames)
+    };
+    run_with(layout, input, |buffers| proc.process_keyed(buffers, sidechain))
+}
+
+fn run_with(
+    layout: Layout,
+    input: &Planes,
+    mut process: impl FnMut(Buffers<'_, '_, '_>) -> lanedsp::Result<()>,
+) -> Planes {
     let channels = input.len();
     match layout {
         Layout::Planar => {
@@ -145,27 +180,24 @@ pub fn run(proc: &mut impl Processor, layout: Layout, input: &Planes) -> Planes 
             let mut out = vec![vec![f32::NAN; len]; channels];
             let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
             let mut outs: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
-            proc.process_planar(&ins, &mut outs).expect("planar");
+            process(Buffers::Planar { input: &ins, output: &mut outs }).expect("planar");
             out
         }
         Layout::PlanarInPlace => {
             let mut bufs = input.clone();
             let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(Vec::as_mut_slice).collect();
-            proc.process_planar_in_place(&mut refs)
-                .expect("planar in place");
+            process(Buffers::PlanarInPlace { bufs: &mut refs }).expect("planar in place");
             bufs
         }
         Layout::Interleaved => {
             let frames = interleave(input);
             let mut out = vec![f32::NAN; frames.len()];
-            proc.process_interleaved(&frames, &mut out)
-                .expect("interleaved");
+            process(Buffers::Interleaved { input: &frames, output: &mut out }).expect("interleaved");
             deinterleave(&out, channels)
         }
         Layout::InterleavedInPlace => {
             let mut frames = interleave(input);
-            proc.process_interleaved_in_place(&mut frames)
-                .expect("interleaved in place");
+            process(Buffers::InterleavedInPlace { buf: &mut frames }).expect("interleaved in place");
             deinterleave(&frames, channels)
         }
     }

@@ -4,6 +4,8 @@
 //! name in [`crate::reference`], performing the same IEEE operations in the
 //! same order.
 
+pub mod db;
+pub mod dynamics;
 pub mod envelope;
 
 use crate::lanes::Lanes;

@@ -6,9 +6,30 @@
 //! They are written for clarity first and are also the baseline the
 //! benchmarks compare against.
 
+pub mod db;
+pub mod dynamics;
 pub mod envelope;
 
 use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
+
+/// `if a > b { a } else { b }`: the maximum every ISA computes (so `b`
+/// when the two are equal, which matters for the sign of a zero).
+#[inline(always)]
+pub fn max(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}
+
+/// `if a < b { a } else { b }`: the minimum every ISA computes.
+#[inline(always)]
+pub fn min(a: f32, b: f32) -> f32 {
+    if a < b { a } else { b }
+}
+
+/// `min(max(v, lo), hi)` with the two functions above.
+#[inline(always)]
+pub fn clamp(v: f32, lo: f32, hi: f32) -> f32 {
+    min(max(v, lo), hi)
+}
 
 /// The input rule of every recurrence (see [`crate::policy`]):
 /// NaN and `|x| < INPUT_FLOOR` give `+0`, everything else is clamped to
@@ -16,8 +37,7 @@ use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
 #[inline(always)]
 pub fn sanitize(x: f32) -> f32 {
     if x.abs() >= INPUT_FLOOR {
-        // Not NaN here, so the clamp is unambiguous.
-        x.clamp(-INPUT_CEIL, INPUT_CEIL)
+        clamp(x, -INPUT_CEIL, INPUT_CEIL)
     } else {
         0.0
     }

@@ -137,7 +137,7 @@ impl Lanes for Avx2 {
     #[inline(always)]
     fn le(self, a: __m256, b: __m256) -> __m256 {
         // SAFETY: `self` proves AVX2.
-        unsafe { _mm256_cmp_ps::<_CMP_LT_OQ>(a, b) }
+        unsafe { _mm256_cmp_ps::<_CMP_LE_OQ>(a, b) }
     }
     #[inline(always)]
     fn gt(self, a: __m256, b: __m256) -> __m256 {

@@ -1,0 +1,537 @@
+//! The compressor's stages over lanes, as [`LaneKernel`]s: each stage alone
+//! (for the unfused chain and its tests) and the fused compressor, with and
+//! without linking. Each function is the lane form of the function of the
+//! same name in [`crate::reference::dynamics`].
+
+use super::db::{exp2, log2};
+use super::{Ballistics, follow, sanitize};
+use crate::bank::Bank;
+use crate::kernel::LaneKernel;
+use crate::lanes::Lanes;
+use crate::reference::db::LOG2_PER_DB;
+use crate::reference::dynamics::{
+    Apply, Compressor, CompressorState, Curve, Detector, GAIN_LIMIT_DB, LEVEL_FLOOR, Link, RMS_FLOOR, Smoother,
+};
+
+/// Bank rows of each stage's parameters, and how to write them.
+pub mod rows {
+    use super::*;
+
+    /// Rows of [`Detector`]: rms flag, attack, release.
+    pub const DETECTOR: usize = 3;
+    /// Rows of [`Curve`].
+    pub const CURVE: usize = 9;
+    /// Rows of [`Smoother`]: makeup, attack, release.
+    pub const SMOOTHER: usize = 3;
+    /// Rows of [`Apply`]: mix, mix coefficient.
+    pub const APPLY: usize = 2;
+    /// Rows of [`Link`]: amount, block, inverse count, mean flag.
+    pub const LINK: usize = 4;
+    /// First row of each stage in the fused compressor's bank.
+    pub const AT_CURVE: usize = DETECTOR;
+    /// First smoother row in the fused bank.
+    pub const AT_SMOOTHER: usize = AT_CURVE + CURVE;
+    /// First apply row in the fused bank.
+    pub const AT_APPLY: usize = AT_SMOOTHER + SMOOTHER;
+    /// First link row in the fused bank.
+    pub const AT_LINK: usize = AT_APPLY + APPLY;
+    /// Rows of the fused compressor.
+    pub const COMPRESSOR: usize = AT_LINK + LINK;
+    /// State rows of the fused compressor: env, gain, mix, meter.
+    pub const COMPRESSOR_STATE: usize = 4;
+
+    fn flag(b: bool) -> f32 {
+        if b { 1.0 } else { 0.0 }
+    }
+
+    /// Writes `values` to rows `row..` of `slot`.
+    fn put(bank: &mut Bank, row: usize, slot: usize, values: &[f32]) {
+        for (i, &v) in values.iter().enumerate() {
+            bank.row_mut(row + i)[slot] = v;
+        }
+    }
+
+    /// Writes a detector's rows starting at `row`.
+    pub fn detector(bank: &mut Bank, row: usize, slot: usize, p: &Detector) {
+        put(bank, row, slot, &[flag(p.rms), p.attack, p.release]);
+    }
+
+    /// Writes a curve's rows starting at `row`.
+    pub fn curve(bank: &mut Bank, row: usize, slot: usize, p: &Curve) {
+        let v = [
+            p.db_scale,
+            p.threshold,
+            p.above,
+            p.below,
+            p.half_knee,
+            p.above_knee,
+            p.below_knee,
+            p.range_lo,
+            p.range_hi,
+        ];
+        put(bank, row, slot, &v);
+    }
+
+    /// Writes a smoother's rows starting at `row`.
+    pub fn smoother(bank: &mut Bank, row: usize, slot: usize, p: &Smoother) {
+        put(bank, row, slot, &[p.makeup, p.attack, p.release]);
+    }
+
+    /// Writes an application's rows starting at `row`.
+    pub fn apply(bank: &mut Bank, row: usize, slot: usize, p: &Apply) {
+        put(bank, row, slot, &[p.mix, p.mix_coeff]);
+    }
+
+    /// Writes a link's rows starting at `row`.
+    pub fn link(bank: &mut Bank, row: usize, slot: usize, p: &Link) {
+        put(bank, row, slot, &[p.amount, p.block, p.inv_count, flag(p.mean)]);
+    }
+
+    /// Writes every row of the fused compressor for `slot`.
+    pub fn compressor(bank: &mut Bank, slot: usize, p: &Compressor) {
+        detector(bank, 0, slot, &p.detector);
+        curve(bank, AT_CURVE, slot, &p.curve);
+        smoother(bank, AT_SMOOTHER, slot, &p.smoother);
+        apply(bank, AT_APPLY, slot, &p.apply);
+        link(bank, AT_LINK, slot, &p.link);
+    }
+
+    /// Writes the fused compressor's state of `slot`.
+    pub fn compressor_state(bank: &mut Bank, slot: usize, st: &CompressorState) {
+        put(bank, 0, slot, &[st.env, st.gain, st.mix, st.meter]);
+    }
+
+    /// Reads the fused compressor's state of `slot`.
+    pub fn read_compressor_state(bank: &Bank, slot: usize) -> CompressorState {
+        CompressorState {
+            env: bank.row(0)[slot],
+            gain: bank.row(1)[slot],
+            mix: bank.row(2)[slot],
+            meter: bank.row(3)[slot],
+        }
+    }
+}
+
+#[inline(always)]
+fn load<S: Lanes>(s: S, bank: &Bank, row: usize, at: usize) -> S::V {
+    s.load(&bank.row(row)[at..])
+}
+
+#[inline(always)]
+fn flag<S: Lanes>(s: S, bank: &Bank, row: usize, at: usize) -> S::M {
+    s.gt(load(s, bank, row, at), s.splat(0.5))
+}
+
+/// [`Detector`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct DetectorLanes<S: Lanes> {
+    rms: S::M,
+    ballistics: Ballistics<S>,
+}
+
+impl<S: Lanes> DetectorLanes<S> {
+    #[inline(always)]
+    fn load(s: S, bank: &Bank, row: usize, at: usize) -> Self {
+        DetectorLanes {
+            rms: flag(s, bank, row, at),
+            ballistics: Ballistics::new(s, load(s, bank, row + 1, at), load(s, bank, row + 2, at)),
+        }
+    }
+}
+
+/// [`Curve`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct CurveLanes<S: Lanes> {
+    db_scale: S::V,
+    threshold: S::V,
+    above: S::V,
+    below: S::V,
+    half_knee: S::V,
+    above_knee: S::V,
+    below_knee: S::V,
+    range_lo: S::V,
+    range_hi: S::V,
+}
+
+impl<S: Lanes> CurveLanes<S> {
+    #[inline(always)]
+    fn load(s: S, bank: &Bank, row: usize, at: usize) -> Self {
+        let v = |i: usize| load(s, bank, row + i, at);
+        CurveLanes {
+            db_scale: v(0),
+            threshold: v(1),
+            above: v(2),
+            below: v(3),
+            half_knee: v(4),
+            above_knee: v(5),
+            below_knee: v(6),
+            range_lo: v(7),
+            range_hi: v(8),
+        }
+    }
+}
+
+/// [`Smoother`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct SmootherLanes<S: Lanes> {
+    makeup: S::V,
+    ballistics: Ballistics<S>,
+}
+
+impl<S: Lanes> SmootherLanes<S> {
+    #[inline(always)]
+    fn load(s: S, bank: &Bank, row: usize, at: usize) -> Self {
+        // Rising gain releases, falling gain attacks.
+        let (attack, release) = (load(s, bank, row + 1, at), load(s, bank, row + 2, at));
+        SmootherLanes {
+            makeup: load(s, bank, row, at),
+            ballistics: Ballistics::new(s, release, attack),
+        }
+    }
+}
+
+/// [`Apply`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct ApplyLanes<S: Lanes> {
+    mix: S::V,
+    glide: Ballistics<S>,
+}
+
+impl<S: Lanes> ApplyLanes<S> {
+    #[inline(always)]
+    fn load(s: S, bank: &Bank, row: usize, at: usize) -> Self {
+        let coeff = load(s, bank, row + 1, at);
+        ApplyLanes {
+            mix: load(s, bank, row, at),
+            glide: Ballistics::new(s, coeff, coeff),
+        }
+    }
+}
+
+/// [`Link`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkLanes<S: Lanes> {
+    amount: S::V,
+    block: S::V,
+    inv_count: S::V,
+    mean: S::M,
+}
+
+impl<S: Lanes> LinkLanes<S> {
+    #[inline(always)]
+    fn load(s: S, bank: &Bank, row: usize, at: usize) -> Self {
+        LinkLanes {
+            amount: load(s, bank, row, at),
+            block: load(s, bank, row + 1, at),
+            inv_count: load(s, bank, row + 2, at),
+            mean: flag(s, bank, row + 3, at),
+        }
+    }
+}
+
+/// Lane form of [`crate::reference::dynamics::detect`].
+#[inline(always)]
+pub fn detect<S: Lanes>(s: S, p: &DetectorLanes<S>, env: S::V, key: S::V) -> S::V {
+    let a = s.abs(sanitize(s, key));
+    let squared = s.select(s.ge(a, s.splat(RMS_FLOOR)), s.mul(a, a), s.zero());
+    let d = s.select(p.rms, squared, a);
+    follow(s, env, d, &p.ballistics)
+}
+
+/// Lane form of [`crate::reference::dynamics::gain_change`].
+#[inline(always)]
+pub fn gain_change<S: Lanes>(s: S, p: &CurveLanes<S>, env: S::V) -> S::V {
+    let level = s.mul(p.db_scale, log2(s, s.max(env, s.splat(LEVEL_FLOOR))));
+    let o = s.sub(level, p.threshold);
+    let low_edge = s.sub(s.zero(), p.half_knee);
+    let t = s.add(o, p.half_knee);
+    let above_knee = s.select(s.gt(o, low_edge), s.mul(p.above_knee, s.mul(t, t)), s.zero());
+    let above = s.select(s.ge(o, p.half_knee), s.mul(p.above, o), above_knee);
+    let t = s.sub(o, p.half_knee);
+    let below_knee = s.select(s.lt(o, p.half_knee), s.mul(p.below_knee, s.mul(t, t)), s.zero());
+    let below = s.select(s.le(o, low_edge), s.mul(p.below, o), below_knee);
+    s.min(s.max(s.add(above, below), p.range_lo), p.range_hi)
+}
+
+/// Lane form of [`crate::reference::dynamics::smooth`].
+#[inline(always)]
+pub fn smooth<S: Lanes>(s: S, p: &SmootherLanes<S>, gain: S::V, change: S::V) -> S::V {
+    let limit = s.splat(GAIN_LIMIT_DB);
+    let target = s.min(s.max(s.add(change, p.makeup), s.sub(s.zero(), limit)), limit);
+    follow(s, gain, sanitize(s, target), &p.ballistics)
+}
+
+/// Lane form of [`crate::reference::dynamics::apply`]: `(output, mix)`.
+#[inline(always)]
+pub fn apply<S: Lanes>(s: S, p: &ApplyLanes<S>, mix: S::V, gain: S::V, x: S::V) -> (S::V, S::V) {
+    let mix = follow(s, mix, p.mix, &p.glide);
+    let linear = exp2(s, s.mul(gain, s.splat(LOG2_PER_DB)));
+    let w = s.mul_add(mix, linear, s.sub(s.splat(1.0), mix));
+    let y = s.mul(sanitize(s, x), w);
+    let tiny = s.lt(s.abs(y), s.splat(f32::MIN_POSITIVE));
+    (s.select(tiny, s.zero(), y), mix)
+}
+
+/// Lane form of [`crate::reference::dynamics::link`] for a group of `N`
+/// registers (blocks of up to 16 slots, so four butterfly steps; a slot
+/// whose block is smaller keeps its value in the later steps).
+#[inline(always)]
+pub fn link<S: Lanes, const N: usize>(s: S, p: &[LinkLanes<S>; N], env: &[S::V; N]) -> [S::V; N] {
+    let mut v = *env;
+    let mut d = 1;
+    while d < crate::plan::MAX_LINK {
+        let prev = v;
+        for (r, v) in v.iter_mut().enumerate() {
+            let partner = if d < S::LANES {
+                s.swap_lanes(prev[r], d)
+            } else {
+                // Groups hold whole blocks, so the partner register exists
+                // whenever this lane's block needs it.
+                prev.get(r ^ (d / S::LANES)).copied().unwrap_or(prev[r])
+            };
+            let combined = s.select(p[r].mean, s.add(prev[r], partner), s.max(prev[r], partner));
+            *v = s.select(s.gt(p[r].block, s.splat(d as f32)), combined, prev[r]);
+        }
+        d *= 2;
+    }
+    let mut out = *env;
+    for ((out, v), p) in out.iter_mut().zip(&v).zip(p) {
+        let group = s.select(p.mean, s.mul(*v, p.inv_count), *v);
+        *out = s.mul_add(p.amount, s.sub(group, *out), *out);
+    }
+    out
+}
+
+/// [`Compressor`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct CompressorLanes<S: Lanes> {
+    detector: DetectorLanes<S>,
+    curve: CurveLanes<S>,
+    smoother: SmootherLanes<S>,
+    apply: ApplyLanes<S>,
+    link: LinkLanes<S>,
+}
+
+/// [`CompressorState`] of one register.
+#[derive(Clone, Copy, Debug)]
+pub struct StateLanes<S: Lanes> {
+    env: S::V,
+    gain: S::V,
+    mix: S::V,
+    meter: S::V,
+}
+
+/// Lane form of [`crate::reference::dynamics::finish`].
+#[inline(always)]
+fn finish<S: Lanes>(s: S, p: &CompressorLanes<S>, st: &mut StateLanes<S>, level: S::V, x: S::V) -> S::V {
+    let change = gain_change(s, &p.curve, level);
+    st.gain = smooth(s, &p.smoother, st.gain, change);
+    st.meter = s.min(s.sub(st.gain, p.smoother.makeup), st.meter);
+    let (y, mix) = apply(s, &p.apply, st.mix, st.gain, x);
+    st.mix = mix;
+    y
+}
+
+/// The fused compressor: detector, static curve, smoothing, makeup,
+/// application with mix, and the meter, in one step per sample. Channels
+/// are unlinked; see [`LinkedCompressor`].
+///
+/// Parameter rows: [`rows`]; state rows: env, gain, mix, meter.
+#[derive(Clone, Copy, Debug)]
+pub struct FusedCompressor;
+
+/// The fused compressor with linked channels: every register's detector
+/// runs first, the group's levels are combined by [`link`], then the rest of
+/// each step.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkedCompressor;
+
+macro_rules! compressor_kernel {
+    ($ty:ty $(, $linked:ident)?) => {
+        impl LaneKernel for $ty {
+            const PARAM_WORDS: usize = rows::COMPRESSOR;
+            const STATE_WORDS: usize = rows::COMPRESSOR_STATE;
+            type Params<S: Lanes> = CompressorLanes<S>;
+            type State<S: Lanes> = StateLanes<S>;
+
+            #[inline(always)]
+            fn load_params<S: Lanes>(s: S, bank: &Bank, at: usize) -> CompressorLanes<S> {
+                CompressorLanes {
+                    detector: DetectorLanes::load(s, bank, 0, at),
+                    curve: CurveLanes::load(s, bank, rows::AT_CURVE, at),
+                    smoother: SmootherLanes::load(s, bank, rows::AT_SMOOTHER, at),
+                    apply: ApplyLanes::load(s, bank, rows::AT_APPLY, at),
+                    link: LinkLanes::load(s, bank, rows::AT_LINK, at),
+                }
+            }
+            #[inline(always)]
+            fn load_state<S: Lanes>(s: S, bank: &Bank, at: usize) -> StateLanes<S> {
+                StateLanes {
+                    env: load(s, bank, 0, at),
+                    gain: load(s, bank, 1, at),
+                    mix: load(s, bank, 2, at),
+                    meter: load(s, bank, 3, at),
+                }
+            }
+            #[inline(always)]
+            fn store_state<S: Lanes>(s: S, bank: &mut Bank, at: usize, st: StateLanes<S>) {
+                s.store(&mut bank.row_mut(0)[at..], st.env);
+                s.store(&mut bank.row_mut(1)[at..], st.gain);
+                s.store(&mut bank.row_mut(2)[at..], st.mix);
+                s.store(&mut bank.row_mut(3)[at..], st.meter);
+            }
+            #[inline(always)]
+            fn step<S: Lanes>(s: S, p: &CompressorLanes<S>, st: &mut StateLanes<S>, x: S::V, key: S::V) -> S::V {
+                st.env = detect(s, &p.detector, st.env, key);
+                finish(s, p, st, st.env, x)
+            }
+            $(
+            #[doc = concat!("Steps the group with its channels ", stringify!($linked), ".")]
+            #[inline(always)]
+            fn step_frame<S: Lanes, const N: usize>(
+                s: S,
+                p: &[CompressorLanes<S>; N],
+                st: &mut [StateLanes<S>; N],
+                x: &mut [S::V; N],
+                key: &[S::V; N],
+            ) {
+                let mut env = [s.zero(); N];
+                for (((env, st), p), key) in env.iter_mut().zip(st.iter_mut()).zip(p).zip(key) {
+                    st.env = detect(s, &p.detector, st.env, *key);
+                    *env = st.env;
+                }
+                let links = {
+                    let mut links = [p[0].link; N];
+                    for (l, p) in links.iter_mut().zip(p) {
+                        *l = p.link;
+                    }
+                    links
+                };
+                let level = link::<S, N>(s, &links, &env);
+                for (((x, st), p), level) in x.iter_mut().zip(st.iter_mut()).zip(p).zip(level) {
+                    *x = finish(s, p, st, level, *x);
+                }
+            }
+            )?
+        }
+    };
+}
+
+compressor_kernel!(FusedCompressor);
+compressor_kernel!(LinkedCompressor, linked);
+
+/// The detector alone: key in, detector value out (amplitude for peak,
+/// power for RMS). Rows: [`rows::DETECTOR`]; state: env.
+#[derive(Clone, Copy, Debug)]
+pub struct DetectorKernel;
+
+impl LaneKernel for DetectorKernel {
+    const PARAM_WORDS: usize = rows::DETECTOR;
+    const STATE_WORDS: usize = 1;
+    type Params<S: Lanes> = DetectorLanes<S>;
+    type State<S: Lanes> = S::V;
+
+    #[inline(always)]
+    fn load_params<S: Lanes>(s: S, bank: &Bank, at: usize) -> DetectorLanes<S> {
+        DetectorLanes::load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn load_state<S: Lanes>(s: S, bank: &Bank, at: usize) -> S::V {
+        load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn store_state<S: Lanes>(s: S, bank: &mut Bank, at: usize, env: S::V) {
+        s.store(&mut bank.row_mut(0)[at..], env);
+    }
+    #[inline(always)]
+    fn step<S: Lanes>(s: S, p: &DetectorLanes<S>, env: &mut S::V, _x: S::V, key: S::V) -> S::V {
+        *env = detect(s, p, *env, key);
+        *env
+    }
+}
+
+/// The static curve alone: detector value in, gain change (dB) out.
+/// Rows: [`rows::CURVE`]; no state.
+#[derive(Clone, Copy, Debug)]
+pub struct CurveKernel;
+
+impl LaneKernel for CurveKernel {
+    const PARAM_WORDS: usize = rows::CURVE;
+    const STATE_WORDS: usize = 0;
+    type Params<S: Lanes> = CurveLanes<S>;
+    type State<S: Lanes> = ();
+
+    #[inline(always)]
+    fn load_params<S: Lanes>(s: S, bank: &Bank, at: usize) -> CurveLanes<S> {
+        CurveLanes::load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn load_state<S: Lanes>(_s: S, _bank: &Bank, _at: usize) {}
+    #[inline(always)]
+    fn store_state<S: Lanes>(_s: S, _bank: &mut Bank, _at: usize, _state: ()) {}
+    #[inline(always)]
+    fn step<S: Lanes>(s: S, p: &CurveLanes<S>, _state: &mut (), x: S::V, _key: S::V) -> S::V {
+        gain_change(s, p, x)
+    }
+}
+
+/// The gain smoother alone: gain change (dB) in, smoothed total gain (dB,
+/// makeup included) out. Rows: [`rows::SMOOTHER`]; state: gain.
+#[derive(Clone, Copy, Debug)]
+pub struct SmootherKernel;
+
+impl LaneKernel for SmootherKernel {
+    const PARAM_WORDS: usize = rows::SMOOTHER;
+    const STATE_WORDS: usize = 1;
+    type Params<S: Lanes> = SmootherLanes<S>;
+    type State<S: Lanes> = S::V;
+
+    #[inline(always)]
+    fn load_params<S: Lanes>(s: S, bank: &Bank, at: usize) -> SmootherLanes<S> {
+        SmootherLanes::load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn load_state<S: Lanes>(s: S, bank: &Bank, at: usize) -> S::V {
+        load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn store_state<S: Lanes>(s: S, bank: &mut Bank, at: usize, gain: S::V) {
+        s.store(&mut bank.row_mut(0)[at..], gain);
+    }
+    #[inline(always)]
+    fn step<S: Lanes>(s: S, p: &SmootherLanes<S>, gain: &mut S::V, x: S::V, _key: S::V) -> S::V {
+        *gain = smooth(s, p, *gain, x);
+        *gain
+    }
+}
+
+/// Gain application alone: audio in `x`, total gain (dB) in `key`, audio
+/// out. Rows: [`rows::APPLY`]; state: mix.
+#[derive(Clone, Copy, Debug)]
+pub struct ApplyKernel;
+
+impl LaneKernel for ApplyKernel {
+    const PARAM_WORDS: usize = rows::APPLY;
+    const STATE_WORDS: usize = 1;
+    type Params<S: Lanes> = ApplyLanes<S>;
+    type State<S: Lanes> = S::V;
+
+    #[inline(always)]
+    fn load_params<S: Lanes>(s: S, bank: &Bank, at: usize) -> ApplyLanes<S> {
+        ApplyLanes::load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn load_state<S: Lanes>(s: S, bank: &Bank, at: usize) -> S::V {
+        load(s, bank, 0, at)
+    }
+    #[inline(always)]
+    fn store_state<S: Lanes>(s: S, bank: &mut Bank, at: usize, mix: S::V) {
+        s.store(&mut bank.row_mut(0)[at..], mix);
+    }
+    #[inline(always)]
+    fn step<S: Lanes>(s: S, p: &ApplyLanes<S>, mix: &mut S::V, x: S::V, key: S::V) -> S::V {
+        let (y, m) = apply(s, p, *mix, key, x);
+        *mix = m;
+        y
+    }
+}

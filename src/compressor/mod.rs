@@ -1,0 +1,315 @@
+//! [`Compressor`]: the fused dynamics processor (compressor, upward
+//! compressor, expander, gate) for many channels at once.
+
+mod settings;
+
+pub use settings::{Detection, Makeup, Mode, Settings};
+
+use crate::error::{Error, Result};
+use crate::params;
+use crate::processor::Processor;
+use lanedsp_kernels::generic::dynamics::{FusedCompressor, LinkedCompressor, rows};
+use lanedsp_kernels::reference::dynamics::{Compressor as Params, CompressorState, Link};
+use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Key, LaneKernel, Plan};
+
+/// How the channels of a link group combine their detector values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LinkMode {
+    /// The loudest channel drives the group (FFmpeg's `link=maximum`).
+    #[default]
+    Max,
+    /// The mean detector value drives the group (FFmpeg's `link=average`).
+    Mean,
+}
+
+/// The kernel a link layout needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kernel {
+    Fused,
+    Linked,
+}
+
+/// A feed-forward dynamics processor for `channels` channels in SIMD lanes:
+/// detector (peak or RMS) -> static curve with soft knee -> gain smoothing
+/// with attack/release -> makeup -> gain with dry/wet mix, fused into one
+/// pass over cache-sized tiles (docs/kernels.md gives every formula).
+///
+/// * Per-channel [`Settings`]; changes take effect at the next block
+///   without clicks: threshold, ratio, knee, range and makeup move the
+///   smoother's target (so the gain glides with the attack/release times),
+///   and `mix` glides with a 5 ms time constant.
+/// * Link groups share one detector value ([`Compressor::set_links`]),
+///   with a continuous amount from 0 (unlinked) to 1 (fully linked).
+/// * An optional sidechain feeds the detector
+///   ([`Compressor::process_sidechain`]).
+/// * Meters: the current and the peak gain change of each channel.
+///
+/// No process call allocates, locks or panics, and the output is
+/// bit-identical on every ISA.
+///
+/// ```
+/// use lanedsp::{Compressor, Processor, Settings};
+///
+/// // A stereo bus at 48 kHz: 4:1 above -18 dBFS, channels linked.
+/// let settings = Settings { threshold_db: -18.0, ..Settings::compressor() };
+/// let mut comp = Compressor::new(48_000.0, 2, settings)?;
+/// comp.set_links(&[vec![0, 1]], 1.0, lanedsp::LinkMode::Max)?;
+/// let mut frames = vec![0.5f32; 2 * 4800];
+/// comp.process_interleaved_in_place(&mut frames)?;
+/// assert!(comp.gain_reduction_db(0) < -2.0);
+/// # Ok::<(), lanedsp::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Compressor {
+    engine: Engine,
+    sample_rate: f32,
+    settings: Vec<Settings>,
+    groups: Vec<Vec<usize>>,
+    link_amount: f32,
+    link_mode: LinkMode,
+    plan: Plan,
+    kernel: Kernel,
+    params: Bank,
+    state: Bank,
+}
+
+impl Compressor {
+    /// A processor for `channels` channels at `sample_rate` Hz, every
+    /// channel with `settings`, nothing linked, on the selected ISA.
+    pub fn new(sample_rate: f32, channels: usize, settings: Settings) -> Result<Self> {
+        let sample_rate = params::sample_rate(sample_rate)?;
+        let channels = params::channels(channels)?;
+        settings::derive(&settings, sample_rate)?;
+        let plan = Plan::identity(channels);
+        let mut comp = Compressor {
+            engine: Engine::selected(),
+            sample_rate,
+            settings: vec![settings; channels],
+            groups: Vec::new(),
+            link_amount: 0.0,
+            link_mode: LinkMode::Max,
+            params: Bank::new(rows::COMPRESSOR, plan.slots()),
+            state: Bank::new(rows::COMPRESSOR_STATE, plan.slots()),
+            plan,
+            kernel: Kernel::Fused,
+        };
+        comp.rebuild()?;
+        comp.reset();
+        Ok(comp)
+    }
+
+    /// The same processor running on `isa`; an error if this CPU cannot
+    /// run it. Tests and benchmarks use this to force a path.
+    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
+        self.engine = Engine::new(isa)?;
+        Ok(self)
+    }
+
+    /// Sets the settings of every channel (between blocks; no clicks).
+    pub fn set_settings(&mut self, settings: Settings) -> Result<()> {
+        settings::derive(&settings, self.sample_rate)?;
+        self.settings.fill(settings);
+        self.check_link_detection(&self.groups)?;
+        self.write_params()
+    }
+
+    /// Sets the settings of one channel (between blocks; no clicks).
+    pub fn set_channel_settings(&mut self, channel: usize, settings: Settings) -> Result<()> {
+        let channel = params::channel_index(channel, self.channels())?;
+        settings::derive(&settings, self.sample_rate)?;
+        let old = std::mem::replace(&mut self.settings[channel], settings);
+        if let Err(err) = self.check_link_detection(&self.groups) {
+            self.settings[channel] = old;
+            return Err(err);
+        }
+        self.write_params()
+    }
+
+    /// The settings of `channel`.
+    pub fn settings(&self, channel: usize) -> Option<&Settings> {
+        self.settings.get(channel)
+    }
+
+    /// Links channels: each group (at most 16 channels, none in two groups)
+    /// shares one detector value per sample, its maximum or mean, and each
+    /// member moves its own value towards it by `amount` (0 = unlinked,
+    /// 1 = fully linked). Channels in no group stay unlinked. Members of a
+    /// group must use the same [`Detection`].
+    ///
+    /// Rearranges the lanes, so it allocates: call it when configuring, not
+    /// in a real-time callback. The state of every channel is kept.
+    pub fn set_links(&mut self, groups: &[Vec<usize>], amount: f32, mode: LinkMode) -> Result<()> {
+        params::within("link amount", amount, 0.0, 1.0, "finite, from 0 to 1")?;
+        let plan = Plan::linked(self.channels(), groups)?;
+        self.check_link_detection(groups)?;
+        let states: Vec<CompressorState> = (0..self.channels())
+            .map(|c| rows::read_compressor_state(&self.state, self.plan.slot(c)))
+            .collect();
+        self.groups = groups.to_vec();
+        self.link_amount = amount;
+        self.link_mode = mode;
+        self.params = Bank::new(rows::COMPRESSOR, plan.slots());
+        self.state = Bank::new(rows::COMPRESSOR_STATE, plan.slots());
+        self.plan = plan;
+        self.rebuild()?;
+        for (c, st) in states.iter().enumerate() {
+            rows::compressor_state(&mut self.state, self.plan.slot(c), st);
+        }
+        Ok(())
+    }
+
+    /// Changes only the link amount (no allocation; real-time safe).
+    pub fn set_link_amount(&mut self, amount: f32) -> Result<()> {
+        self.link_amount = params::within("link amount", amount, 0.0, 1.0, "finite, from 0 to 1")?;
+        self.write_params()
+    }
+
+    fn check_link_detection(&self, groups: &[Vec<usize>]) -> Result<()> {
+        for group in groups {
+            let mut modes = group.iter().filter_map(|&c| self.settings.get(c)).map(|s| s.detection);
+            if let Some(first) = modes.next()
+                && modes.any(|m| m != first)
+            {
+                return Err(Error::LinkDetection { channel: group[0] });
+            }
+        }
+        Ok(())
+    }
+
+    /// Picks the kernel for the plan and writes every parameter.
+    fn rebuild(&mut self) -> Result<()> {
+        self.kernel = if self.plan.max_block() > 1 {
+            Kernel::Linked
+        } else {
+            Kernel::Fused
+        };
+        self.write_params()
+    }
+
+    /// The kernel parameters of `channel`: what the scalar reference needs
+    /// to reproduce this processor (`lanedsp_kernels::reference::dynamics`).
+    pub fn kernel_params(&self, channel: usize) -> Option<Params> {
+        let s = self.settings.get(channel)?;
+        let d = settings::derive(s, self.sample_rate).ok()?;
+        let slot = self.plan.slot(channel);
+        let members = self.plan.members(slot);
+        Some(Params {
+            detector: d.detector,
+            curve: d.curve,
+            smoother: d.smoother,
+            apply: d.apply,
+            link: Link {
+                amount: if members > 1 { self.link_amount } else { 0.0 },
+                block: self.plan.block(slot) as f32,
+                inv_count: (1.0 / members as f64) as f32,
+                mean: self.link_mode == LinkMode::Mean,
+            },
+        })
+    }
+
+    /// The slot plan (where each channel sits in the lanes).
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    fn write_params(&mut self) -> Result<()> {
+        for c in 0..self.channels() {
+            let p = self.kernel_params(c).ok_or(Error::ChannelIndex {
+                index: c,
+                channels: self.channels(),
+            })?;
+            rows::compressor(&mut self.params, self.plan.slot(c), &p);
+        }
+        // Padding slots of a link block carry its size so the butterfly
+        // of the block's real slots sees a consistent row.
+        for slot in 0..self.plan.slots() {
+            if self.plan.channel(slot).is_none() {
+                let link = Link {
+                    block: self.plan.block(slot) as f32,
+                    ..Link::default()
+                };
+                rows::link(&mut self.params, rows::AT_LINK, slot, &link);
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes `buffers` with `key` driving the detectors (a sidechain
+    /// with the same channels and frames, planar or interleaved).
+    pub fn process_sidechain(&mut self, buffers: Buffers<'_, '_, '_>, key: Key<'_, '_>) -> Result<()> {
+        self.run(buffers, Some(key))
+    }
+
+    fn run(&mut self, buffers: Buffers<'_, '_, '_>, key: Option<Key<'_, '_>>) -> Result<()> {
+        let (engine, plan, params, state) = (&self.engine, &self.plan, &self.params, &mut self.state);
+        let result = match self.kernel {
+            Kernel::Fused => engine.run::<FusedCompressor>(plan, params, state, buffers, key),
+            Kernel::Linked => engine.run::<LinkedCompressor>(plan, params, state, buffers, key),
+        };
+        Ok(result?)
+    }
+
+    fn state_of(&self, channel: usize) -> Option<CompressorState> {
+        (channel < self.channels()).then(|| rows::read_compressor_state(&self.state, self.plan.slot(channel)))
+    }
+
+    /// The current gain change of `channel` in dB, makeup excluded (negative
+    /// when reducing); `0` for a channel that does not exist.
+    pub fn gain_reduction_db(&self, channel: usize) -> f32 {
+        self.state_of(channel).map_or(0.0, |st| {
+            st.gain - self.params.row(rows::AT_SMOOTHER)[self.plan.slot(channel)]
+        })
+    }
+
+    /// The lowest gain change of `channel` in dB since the last
+    /// [`Compressor::reset_meters`] or reset, makeup excluded.
+    pub fn peak_reduction_db(&self, channel: usize) -> f32 {
+        self.state_of(channel).map_or(0.0, |st| st.meter)
+    }
+
+    /// Restarts the peak meters.
+    pub fn reset_meters(&mut self) {
+        self.state.row_mut(3).fill(0.0);
+    }
+
+    /// Sample rate in Hz.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Whether the linked kernel runs (some channels are linked).
+    pub fn is_linked(&self) -> bool {
+        self.kernel == Kernel::Linked
+    }
+}
+
+impl Processor for Compressor {
+    fn channels(&self) -> usize {
+        self.plan.channels()
+    }
+
+    fn isa(&self) -> Isa {
+        self.engine.isa()
+    }
+
+    /// Returns every channel to its initial state: no level, the gain at
+    /// its makeup, the mix at its setting, meters at 0.
+    fn reset(&mut self) {
+        self.state.clear();
+        for c in 0..self.channels() {
+            if let Some(p) = self.kernel_params(c) {
+                rows::compressor_state(&mut self.state, self.plan.slot(c), &CompressorState::new(&p));
+            }
+        }
+    }
+
+    fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
+        self.run(buffers, None)
+    }
+}
+
+// Every kernel of this module has the same bank shape.
+const _: () = assert!(
+    FusedCompressor::PARAM_WORDS == LinkedCompressor::PARAM_WORDS
+        && FusedCompressor::STATE_WORDS == LinkedCompressor::STATE_WORDS
+);
