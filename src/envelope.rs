@@ -122,6 +122,8 @@ impl Processor for EnvelopeFollower {
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
         let (plan, params) = (&self.plan, &self.params);
-        Ok(self.engine.run::<PeakEnvelope>(plan, params, &mut self.state, buffers, None)?)
+        Ok(self
+            .engine
+            .run::<PeakEnvelope>(plan, params, &mut self.state, buffers, None)?)
     }
 }

@@ -42,7 +42,13 @@ pub(crate) fn channel_index(index: usize, channels: usize) -> Result<usize> {
 }
 
 /// Checks that `value` is finite and within `lo..=hi`.
-pub(crate) fn within(name: &'static str, value: f32, lo: f32, hi: f32, expected: &'static str) -> Result<f32> {
+pub(crate) fn within(
+    name: &'static str,
+    value: f32,
+    lo: f32,
+    hi: f32,
+    expected: &'static str,
+) -> Result<f32> {
     if value.is_finite() && value >= lo && value <= hi {
         Ok(value)
     } else {

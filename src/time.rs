@@ -73,10 +73,12 @@ impl Time {
                 let tau = s / -libm::log1p(-f64::from(fraction));
                 coefficient_from_samples(tau * fs)
             }
-            Time::Fundsp(s) => coefficient_from_samples(non_negative(name, s)? / core::f64::consts::LN_2 * fs),
-            Time::JuceMs(ms) => {
-                coefficient_from_samples(non_negative(name, ms)? / 1000.0 / core::f64::consts::TAU * fs)
+            Time::Fundsp(s) => {
+                coefficient_from_samples(non_negative(name, s)? / core::f64::consts::LN_2 * fs)
             }
+            Time::JuceMs(ms) => coefficient_from_samples(
+                non_negative(name, ms)? / 1000.0 / core::f64::consts::TAU * fs,
+            ),
             Time::FfmpegMs(ms) => {
                 let samples = non_negative(name, ms)? / 1000.0 * fs;
                 round_coefficient((4.0 / samples).min(1.0))

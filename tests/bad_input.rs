@@ -192,3 +192,265 @@ fn forcing_an_unavailable_isa_is_an_error() {
         }
     }
 }
+
+mod compressor {
+    use lanedsp::{
+        Compressor, Detection, Error, LinkMode, Makeup, Processor, Settings, ShapeError, Sidechain,
+        Time,
+    };
+
+    fn comp(channels: usize) -> Compressor {
+        Compressor::new(48_000.0, channels, Settings::compressor()).unwrap()
+    }
+
+    const NOT_FINITE: [f32; 3] = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+
+    #[test]
+    fn every_setting_out_of_range_is_a_typed_error() {
+        let base = Settings::compressor();
+        let mut bad: Vec<Settings> = Vec::new();
+        for v in NOT_FINITE {
+            bad.push(Settings {
+                threshold_db: v,
+                ..base
+            });
+            bad.push(Settings { knee_db: v, ..base });
+            bad.push(Settings { mix: v, ..base });
+            bad.push(Settings {
+                range_db: v,
+                ..base
+            });
+            bad.push(Settings {
+                makeup: Makeup::Db(v),
+                ..base
+            });
+            bad.push(Settings {
+                attack: Time::Seconds(v),
+                ..base
+            });
+            bad.push(Settings {
+                release: Time::FfmpegMs(v),
+                ..base
+            });
+            bad.push(Settings {
+                detector_attack: Time::JuceMs(v),
+                ..base
+            });
+            bad.push(Settings {
+                detector_release: Time::Fundsp(v),
+                ..base
+            });
+        }
+        for r in [0.999, 0.0, -1.0, f32::NAN, f32::NEG_INFINITY] {
+            bad.push(Settings { ratio: r, ..base });
+        }
+        for v in [-0.001, 1.001, 2.0] {
+            bad.push(Settings { mix: v, ..base });
+        }
+        bad.push(Settings {
+            knee_db: -1.0,
+            ..base
+        });
+        bad.push(Settings {
+            range_db: -1.0,
+            ..base
+        });
+        bad.push(Settings {
+            range_db: 601.0,
+            ..base
+        });
+        bad.push(Settings {
+            threshold_db: 1e9,
+            ..base
+        });
+        bad.push(Settings {
+            makeup: Makeup::Db(700.0),
+            ..base
+        });
+        bad.push(Settings {
+            attack: Time::Seconds(-0.1),
+            ..base
+        });
+        for fraction in [0.0, 1.0, -0.5, f32::NAN] {
+            bad.push(Settings {
+                attack: Time::ToFraction {
+                    seconds: 0.01,
+                    fraction,
+                },
+                ..base
+            });
+        }
+        for s in bad {
+            let err = Compressor::new(48_000.0, 2, s).unwrap_err();
+            assert!(
+                matches!(err, Error::Parameter { .. } | Error::Time { .. }),
+                "{s:?}: {err}"
+            );
+            let mut c = comp(2);
+            assert!(c.set_settings(s).is_err());
+            assert!(c.set_channel_settings(1, s).is_err());
+        }
+        assert!(matches!(
+            Compressor::new(0.0, 2, base),
+            Err(Error::SampleRate(_))
+        ));
+        assert_eq!(
+            Compressor::new(48_000.0, 0, base).unwrap_err(),
+            Error::NoChannels
+        );
+        assert!(matches!(
+            comp(2).set_channel_settings(2, base),
+            Err(Error::ChannelIndex { .. })
+        ));
+    }
+
+    #[test]
+    fn extreme_but_valid_settings_work() {
+        for s in [
+            Settings {
+                ratio: f32::INFINITY,
+                knee_db: 0.0,
+                range_db: 0.0,
+                ..Settings::compressor()
+            },
+            Settings {
+                ratio: 1.0,
+                knee_db: 1200.0,
+                threshold_db: -600.0,
+                ..Settings::compressor()
+            },
+            Settings {
+                threshold_db: 600.0,
+                makeup: Makeup::Auto,
+                mix: 0.0,
+                ..Settings::expander()
+            },
+            Settings {
+                attack: Time::Seconds(1e30),
+                release: Time::FfmpegMs(0.0),
+                ..Settings::gate()
+            },
+        ] {
+            let mut c = Compressor::new(48_000.0, 3, s).unwrap();
+            let mut frames = vec![f32::MAX; 3 * 100];
+            c.process_interleaved_in_place(&mut frames).unwrap();
+            assert!(frames.iter().all(|y| y.is_finite()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn link_errors_are_typed_and_change_nothing() {
+        let mut c = comp(20);
+        let cases: Vec<(Vec<Vec<usize>>, f32)> = vec![
+            (vec![vec![0, 20]], 1.0),
+            (vec![vec![0, 1], vec![1, 2]], 1.0),
+            (vec![vec![3, 3]], 1.0),
+            (vec![(0..17).collect()], 1.0),
+            (vec![vec![0, 1]], 1.5),
+            (vec![vec![0, 1]], f32::NAN),
+        ];
+        for (groups, amount) in cases {
+            assert!(
+                c.set_links(&groups, amount, LinkMode::Max).is_err(),
+                "{groups:?} {amount}"
+            );
+            assert!(!c.is_linked());
+        }
+        c.set_channel_settings(
+            5,
+            Settings {
+                detection: Detection::Rms,
+                ..Settings::compressor()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            c.set_links(&[vec![4, 5]], 1.0, LinkMode::Mean).unwrap_err(),
+            Error::LinkDetection { channel: 4 }
+        );
+        c.set_links(&[vec![0, 1], (6..20).collect()], 1.0, LinkMode::Mean)
+            .unwrap();
+        assert!(c.is_linked());
+        let rms = Settings {
+            detection: Detection::Rms,
+            ..Settings::compressor()
+        };
+        assert_eq!(
+            c.set_channel_settings(7, rms).unwrap_err(),
+            Error::LinkDetection { channel: 6 }
+        );
+        assert_eq!(
+            c.settings(7),
+            Some(&Settings::compressor()),
+            "rejected change kept out"
+        );
+        assert!(c.set_link_amount(-0.1).is_err());
+    }
+
+    #[test]
+    fn mismatched_sidechains_are_errors_and_change_nothing() {
+        let mut c = comp(2);
+        let x = vec![0.5f32; 128];
+        let mut out = vec![0.0f32; 128];
+        let short = vec![0.5f32; 126];
+        let planes: [&[f32]; 2] = [&x[..64], &x[..64]];
+        let cases = [
+            (
+                Sidechain::Interleaved(&short),
+                ShapeError::LengthMismatch {
+                    expected: 64,
+                    got: 63,
+                },
+            ),
+            (
+                Sidechain::Interleaved(&short[..125]),
+                ShapeError::PartialFrame {
+                    len: 125,
+                    channels: 2,
+                },
+            ),
+            (
+                Sidechain::Planar(&planes[..1]),
+                ShapeError::ChannelMismatch {
+                    expected: 2,
+                    got: 1,
+                },
+            ),
+        ];
+        for (key, shape) in cases {
+            let result = c.process_sidechain(
+                lanedsp::Buffers::Interleaved {
+                    input: &x,
+                    output: &mut out,
+                },
+                key,
+            );
+            assert_eq!(result, Err(Error::Shape(shape)));
+        }
+        assert!(out.iter().all(|&y| y == 0.0));
+        assert_eq!(c.gain_reduction_db(0), 0.0);
+        // The right shapes work, planar key with interleaved main included.
+        c.process_sidechain(
+            lanedsp::Buffers::Interleaved {
+                input: &x,
+                output: &mut out,
+            },
+            Sidechain::Planar(&planes),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn thousands_of_channels_work() {
+        let mut c = comp(4096);
+        c.set_links(
+            &[(0..16).collect(), vec![100, 2000, 4095]],
+            0.5,
+            LinkMode::Max,
+        )
+        .unwrap();
+        let mut frames = vec![0.25f32; 4096 * 8];
+        c.process_interleaved_in_place(&mut frames).unwrap();
+        assert!(frames.iter().all(|y| y.is_finite()));
+    }
+}

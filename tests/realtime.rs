@@ -1,19 +1,32 @@
 //! No process call allocates: a counting global allocator watches every
 //! layout, channel count and ISA (this file is its own test binary, so the
-//! allocator sees nothing else).
+//! allocator sees nothing else; it counts per thread).
 
-use lanedsp::{EnvelopeFollower, Isa, Processor};
+use lanedsp::{
+    Buffers, Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings, Sidechain,
+};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread (tests run on several threads).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    ALLOCATIONS.with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards every call to the system allocator unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -22,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -47,7 +60,7 @@ fn process_calls_do_not_allocate() {
             let frames = vec![0.25f32; len * channels];
             let mut frames_out = frames.clone();
 
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let before = allocations();
             env.process_planar(&ins, &mut outs).unwrap();
             env.process_planar_in_place(&mut outs).unwrap();
             env.process_interleaved(&frames, &mut frames_out).unwrap();
@@ -55,11 +68,61 @@ fn process_calls_do_not_allocate() {
             let _ = env.process_interleaved(&frames[1..], &mut frames_out[1..]);
             env.set_times(0.002, 0.2).unwrap();
             env.reset();
-            let after = ALLOCATIONS.load(Ordering::Relaxed);
+            let after = allocations();
             assert_eq!(
                 after, before,
                 "{isa}, {channels} channels: allocated in a process call"
             );
+        }
+    }
+}
+
+#[test]
+fn compressor_process_calls_and_realtime_setters_do_not_allocate() {
+    for isa in Isa::available() {
+        for (channels, linked) in [(1, false), (2, true), (17, false), (67, true)] {
+            let len = 500;
+            let mut comp = Compressor::new(48_000.0, channels, Settings::compressor())
+                .unwrap()
+                .with_isa(isa)
+                .unwrap();
+            if linked {
+                let groups: Vec<Vec<usize>> =
+                    (0..channels / 3).map(|g| vec![3 * g, 3 * g + 2]).collect();
+                comp.set_links(&groups, 0.8, LinkMode::Mean).unwrap();
+            }
+            let input: Vec<Vec<f32>> = (0..channels).map(|c| vec![0.1 * c as f32; len]).collect();
+            let mut output = input.clone();
+            let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+            let mut outs: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+            let frames = vec![0.25f32; len * channels];
+            let mut frames_out = frames.clone();
+
+            let before = allocations();
+            comp.process_planar(&ins, &mut outs).unwrap();
+            comp.process_planar_in_place(&mut outs).unwrap();
+            comp.process_interleaved(&frames, &mut frames_out).unwrap();
+            comp.process_interleaved_in_place(&mut frames_out).unwrap();
+            comp.process_sidechain(
+                Buffers::Interleaved {
+                    input: &frames,
+                    output: &mut frames_out,
+                },
+                Sidechain::Planar(&ins),
+            )
+            .unwrap();
+            comp.set_settings(Settings {
+                threshold_db: -30.0,
+                ..Settings::compressor()
+            })
+            .unwrap();
+            comp.set_channel_settings(0, Settings::gate()).ok();
+            comp.set_link_amount(0.2).unwrap();
+            let _ = (comp.gain_reduction_db(0), comp.peak_reduction_db(0));
+            comp.reset_meters();
+            comp.reset();
+            let after = allocations();
+            assert_eq!(after, before, "{isa}, {channels} channels: allocated");
         }
     }
 }

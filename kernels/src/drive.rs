@@ -201,7 +201,11 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
 ) {
     let width = MAX_REGS * S::LANES;
     // One block for a single group; cache-sized blocks when groups revisit it.
-    let block = if channels > width { BLOCK_FRAMES } else { frames };
+    let block = if channels > width {
+        BLOCK_FRAMES
+    } else {
+        frames
+    };
     let mut f0 = 0;
     while f0 < frames {
         let f1 = frames.min(f0 + block);
@@ -215,7 +219,10 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
                 c0,
                 n,
             };
-            by_regs!(regs, direct_group::<S, K, IO>(s, params, state, io, key, at));
+            by_regs!(
+                regs,
+                direct_group::<S, K, IO>(s, params, state, io, key, at)
+            );
             c0 += n;
         }
         f0 = f1;
@@ -295,7 +302,19 @@ fn tiled<S: Lanes, K: LaneKernel>(
         let regs = n.div_ceil(S::LANES);
         by_regs!(
             regs,
-            tile_group::<S, K>(s, plan, params, state, io, key, &mut tile, &mut key_tile, frames, base, n)
+            tile_group::<S, K>(
+                s,
+                plan,
+                params,
+                state,
+                io,
+                key,
+                &mut tile,
+                &mut key_tile,
+                frames,
+                base,
+                n
+            )
         );
         base += n;
     }
@@ -413,7 +432,10 @@ fn gather_planar<S: Lanes, P: Planes + ?Sized>(s: S, src: &P, tile: &mut [f32], 
             continue;
         };
         let planes = channels.map(|c| &src.plane(c)[span.frames.clone()]);
-        for (b, rows) in tile[..whole * width].chunks_exact_mut(l * width).enumerate() {
+        for (b, rows) in tile[..whole * width]
+            .chunks_exact_mut(l * width)
+            .enumerate()
+        {
             let mut block = [s.zero(); 4];
             for (v, p) in block.iter_mut().zip(&planes) {
                 *v = s.load(&p[b * l..]);
@@ -424,7 +446,10 @@ fn gather_planar<S: Lanes, P: Planes + ?Sized>(s: S, src: &P, tile: &mut [f32], 
             }
         }
         for (i, p) in planes.iter().enumerate() {
-            for (row, &v) in tile[whole * width..].chunks_exact_mut(width).zip(&p[whole..]) {
+            for (row, &v) in tile[whole * width..]
+                .chunks_exact_mut(width)
+                .zip(&p[whole..])
+            {
                 row[slot + i] = v;
             }
         }
@@ -484,9 +509,15 @@ fn scatter_planar<S: Lanes>(s: S, dst: &mut [&mut [f32]], tile: &[f32], span: &S
 fn gather_interleaved<S: Lanes>(s: S, src: &[f32], tile: &mut [f32], span: &Span<'_>) {
     let (channels, width) = (span.plan.channels(), span.width);
     let frames = &src[span.frames.start * channels..span.frames.end * channels];
-    for (row, frame) in tile.chunks_exact_mut(width).zip(frames.chunks_exact(channels)) {
+    for (row, frame) in tile
+        .chunks_exact_mut(width)
+        .zip(frames.chunks_exact(channels))
+    {
         for (slot, v) in row.iter_mut().enumerate() {
-            *v = span.plan.channel(span.base + slot).map_or(0.0, |c| frame[c]);
+            *v = span
+                .plan
+                .channel(span.base + slot)
+                .map_or(0.0, |c| frame[c]);
         }
     }
     let _ = s;
@@ -497,7 +528,10 @@ fn gather_interleaved<S: Lanes>(s: S, src: &[f32], tile: &mut [f32], span: &Span
 fn scatter_interleaved(dst: &mut [f32], tile: &[f32], span: &Span<'_>) {
     let (channels, width) = (span.plan.channels(), span.width);
     let frames = &mut dst[span.frames.start * channels..span.frames.end * channels];
-    for (row, frame) in tile.chunks_exact(width).zip(frames.chunks_exact_mut(channels)) {
+    for (row, frame) in tile
+        .chunks_exact(width)
+        .zip(frames.chunks_exact_mut(channels))
+    {
         for (slot, &v) in row.iter().enumerate().take(span.n) {
             if let Some(c) = span.plan.channel(span.base + slot) {
                 frame[c] = v;

@@ -31,7 +31,13 @@ pub trait LaneKernel {
     /// Advances one sample: consumes input `x` and the detector input `key`
     /// (the sidechain, or `x` itself when there is none) and returns the
     /// output. Kernels with one input ignore `key`.
-    fn step<S: Lanes>(s: S, p: &Self::Params<S>, state: &mut Self::State<S>, x: S::V, key: S::V) -> S::V;
+    fn step<S: Lanes>(
+        s: S,
+        p: &Self::Params<S>,
+        state: &mut Self::State<S>,
+        x: S::V,
+        key: S::V,
+    ) -> S::V;
 
     /// Advances all `N` registers of a group by one frame, in place. The
     /// default steps each register alone; a kernel whose lanes interact

@@ -34,7 +34,10 @@ impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             PlanError::ChannelIndex { index, channels } => {
-                write!(f, "link group names channel {index}, but there are {channels}")
+                write!(
+                    f,
+                    "link group names channel {index}, but there are {channels}"
+                )
             }
             PlanError::Duplicate(c) => write!(f, "channel {c} is in more than one link group"),
             PlanError::TooLarge(n) => {
@@ -91,7 +94,8 @@ impl Plan {
         }
         let natural = groups.iter().all(|g| {
             let b = g.len().next_power_of_two();
-            g.is_empty() || (g.len() == b && g[0] % b == 0 && g.windows(2).all(|w| w[1] == w[0] + 1))
+            g.is_empty()
+                || (g.len() == b && g[0] % b == 0 && g.windows(2).all(|w| w[1] == w[0] + 1))
         });
         Ok(Plan::build(channels, groups, natural))
     }
@@ -126,7 +130,10 @@ impl Plan {
             for g in order {
                 let b = g.len().next_power_of_two();
                 let mut at = 0;
-                while slots.get(at..at + b).is_some_and(|run| run.iter().any(|&s| s != PAD)) {
+                while slots
+                    .get(at..at + b)
+                    .is_some_and(|run| run.iter().any(|&s| s != PAD))
+                {
                     at += b;
                 }
                 grow(&mut slots, &mut blocks, &mut members, at + b);
@@ -163,7 +170,11 @@ impl Plan {
                 slot_of[c as usize] = s as u32;
             }
         }
-        let identity = slots.iter().enumerate().take(channels).all(|(s, &c)| c as usize == s);
+        let identity = slots
+            .iter()
+            .enumerate()
+            .take(channels)
+            .all(|(s, &c)| c as usize == s);
         Plan {
             channels,
             slots,
@@ -186,12 +197,18 @@ impl Plan {
 
     /// Slots up to and including the last one holding a channel.
     pub fn used(&self) -> usize {
-        self.slots.iter().rposition(|&c| c != PAD).map_or(0, |s| s + 1)
+        self.slots
+            .iter()
+            .rposition(|&c| c != PAD)
+            .map_or(0, |s| s + 1)
     }
 
     /// The channel in `slot`, or `None` for padding.
     pub fn channel(&self, slot: usize) -> Option<usize> {
-        self.slots.get(slot).filter(|&&c| c != PAD).map(|&c| c as usize)
+        self.slots
+            .get(slot)
+            .filter(|&&c| c != PAD)
+            .map(|&c| c as usize)
     }
 
     /// The slot of `channel`.

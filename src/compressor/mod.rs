@@ -166,7 +166,10 @@ impl Compressor {
 
     fn check_link_detection(&self, groups: &[Vec<usize>]) -> Result<()> {
         for group in groups {
-            let mut modes = group.iter().filter_map(|&c| self.settings.get(c)).map(|s| s.detection);
+            let mut modes = group
+                .iter()
+                .filter_map(|&c| self.settings.get(c))
+                .map(|s| s.detection);
             if let Some(first) = modes.next()
                 && modes.any(|m| m != first)
             {
@@ -236,12 +239,17 @@ impl Compressor {
 
     /// Processes `buffers` with `key` driving the detectors (a sidechain
     /// with the same channels and frames, planar or interleaved).
-    pub fn process_sidechain(&mut self, buffers: Buffers<'_, '_, '_>, key: Key<'_, '_>) -> Result<()> {
+    pub fn process_sidechain(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        key: Key<'_, '_>,
+    ) -> Result<()> {
         self.run(buffers, Some(key))
     }
 
     fn run(&mut self, buffers: Buffers<'_, '_, '_>, key: Option<Key<'_, '_>>) -> Result<()> {
-        let (engine, plan, params, state) = (&self.engine, &self.plan, &self.params, &mut self.state);
+        let (engine, plan, params, state) =
+            (&self.engine, &self.plan, &self.params, &mut self.state);
         let result = match self.kernel {
             Kernel::Fused => engine.run::<FusedCompressor>(plan, params, state, buffers, key),
             Kernel::Linked => engine.run::<LinkedCompressor>(plan, params, state, buffers, key),
@@ -250,7 +258,8 @@ impl Compressor {
     }
 
     fn state_of(&self, channel: usize) -> Option<CompressorState> {
-        (channel < self.channels()).then(|| rows::read_compressor_state(&self.state, self.plan.slot(channel)))
+        (channel < self.channels())
+            .then(|| rows::read_compressor_state(&self.state, self.plan.slot(channel)))
     }
 
     /// The current gain change of `channel` in dB, makeup excluded (negative
@@ -298,7 +307,11 @@ impl Processor for Compressor {
         self.state.clear();
         for c in 0..self.channels() {
             if let Some(p) = self.kernel_params(c) {
-                rows::compressor_state(&mut self.state, self.plan.slot(c), &CompressorState::new(&p));
+                rows::compressor_state(
+                    &mut self.state,
+                    self.plan.slot(c),
+                    &CompressorState::new(&p),
+                );
             }
         }
     }

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::params::within;
 use crate::time::Time;
 use lanedsp_kernels::reference::db::DB_PER_LOG2;
-use lanedsp_kernels::reference::dynamics::{Apply, Curve, Detector, Smoother, GAIN_LIMIT_DB};
+use lanedsp_kernels::reference::dynamics::{Apply, Curve, Detector, GAIN_LIMIT_DB, Smoother};
 
 /// What the static curve does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,7 +170,13 @@ pub(crate) struct Derived {
 /// arithmetic is `f64` (with `libm` where a function is needed), each value
 /// rounded once to `f32`.
 pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
-    within("threshold_db", s.threshold_db, -GAIN_LIMIT_DB, GAIN_LIMIT_DB, "finite, within ±600 dB")?;
+    within(
+        "threshold_db",
+        s.threshold_db,
+        -GAIN_LIMIT_DB,
+        GAIN_LIMIT_DB,
+        "finite, within ±600 dB",
+    )?;
     if !(s.ratio >= 1.0) {
         return Err(Error::Parameter {
             name: "ratio",
@@ -178,20 +184,47 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
             expected: "at least 1 (infinity allowed)",
         });
     }
-    let knee = within("knee_db", s.knee_db, 0.0, 2.0 * GAIN_LIMIT_DB, "finite, from 0 to 1200 dB")?;
-    let range = within("range_db", s.range_db, 0.0, GAIN_LIMIT_DB, "finite, from 0 to 600 dB")?;
+    let knee = within(
+        "knee_db",
+        s.knee_db,
+        0.0,
+        2.0 * GAIN_LIMIT_DB,
+        "finite, from 0 to 1200 dB",
+    )?;
+    let range = within(
+        "range_db",
+        s.range_db,
+        0.0,
+        GAIN_LIMIT_DB,
+        "finite, from 0 to 600 dB",
+    )?;
     let mix = within("mix", s.mix, 0.0, 1.0, "finite, from 0 to 1")?;
     let (ratio, w) = (f64::from(s.ratio), f64::from(knee));
-    let inverse = if s.ratio.is_infinite() { 0.0 } else { 1.0 / ratio };
+    let inverse = if s.ratio.is_infinite() {
+        0.0
+    } else {
+        1.0 / ratio
+    };
     let (above, below, lo, hi) = match s.mode {
         Mode::Compress => (inverse - 1.0, 0.0, -f64::from(range), 0.0),
         Mode::CompressUpward => (0.0, inverse - 1.0, 0.0, f64::from(range)),
-        Mode::Expand => (0.0, (ratio - 1.0).min(MAX_EXPAND_SLOPE), -f64::from(range), 0.0),
+        Mode::Expand => (
+            0.0,
+            (ratio - 1.0).min(MAX_EXPAND_SLOPE),
+            -f64::from(range),
+            0.0,
+        ),
     };
     let knee_term = |slope: f64| if w > 0.0 { slope / (2.0 * w) } else { 0.0 };
     let threshold = f64::from(s.threshold_db);
     let makeup = match s.makeup {
-        Makeup::Db(db) => within("makeup_db", db, -GAIN_LIMIT_DB, GAIN_LIMIT_DB, "finite, within ±600 dB")?,
+        Makeup::Db(db) => within(
+            "makeup_db",
+            db,
+            -GAIN_LIMIT_DB,
+            GAIN_LIMIT_DB,
+            "finite, within ±600 dB",
+        )?,
         Makeup::Auto => {
             // The static curve in f64 at 0 dBFS, negated.
             let o = -threshold;
@@ -216,8 +249,12 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
     Ok(Derived {
         detector: Detector {
             rms: s.detection == Detection::Rms,
-            attack: s.detector_attack.coefficient("detector_attack", sample_rate)?,
-            release: s.detector_release.coefficient("detector_release", sample_rate)?,
+            attack: s
+                .detector_attack
+                .coefficient("detector_attack", sample_rate)?,
+            release: s
+                .detector_release
+                .coefficient("detector_release", sample_rate)?,
         },
         curve: Curve {
             db_scale,

@@ -9,7 +9,10 @@ use core::f32::consts::SQRT_2;
 pub fn log2<S: Lanes>(s: S, x: S::V) -> S::V {
     let bits = s.bitcast_i(x);
     let e = s.to_f32(s.sub_i(s.shr23_i(bits), s.splat_i(127)));
-    let mantissa = s.or_i(s.and_i(bits, s.splat_i(0x007f_ffff)), s.splat_i(0x3f80_0000));
+    let mantissa = s.or_i(
+        s.and_i(bits, s.splat_i(0x007f_ffff)),
+        s.splat_i(0x3f80_0000),
+    );
     let m = s.bitcast_f(mantissa);
     let big = s.gt(m, s.splat(SQRT_2));
     let m = s.select(big, s.mul(m, s.splat(0.5)), m);

@@ -10,7 +10,8 @@ use crate::kernel::LaneKernel;
 use crate::lanes::Lanes;
 use crate::reference::db::LOG2_PER_DB;
 use crate::reference::dynamics::{
-    Apply, Compressor, CompressorState, Curve, Detector, GAIN_LIMIT_DB, LEVEL_FLOOR, Link, RMS_FLOOR, Smoother,
+    Apply, Compressor, CompressorState, Curve, Detector, GAIN_LIMIT_DB, LEVEL_FLOOR, Link,
+    RMS_FLOOR, Smoother,
 };
 
 /// Bank rows of each stage's parameters, and how to write them.
@@ -84,7 +85,12 @@ pub mod rows {
 
     /// Writes a link's rows starting at `row`.
     pub fn link(bank: &mut Bank, row: usize, slot: usize, p: &Link) {
-        put(bank, row, slot, &[p.amount, p.block, p.inv_count, flag(p.mean)]);
+        put(
+            bank,
+            row,
+            slot,
+            &[p.amount, p.block, p.inv_count, flag(p.mean)],
+        );
     }
 
     /// Writes every row of the fused compressor for `slot`.
@@ -245,10 +251,18 @@ pub fn gain_change<S: Lanes>(s: S, p: &CurveLanes<S>, env: S::V) -> S::V {
     let o = s.sub(level, p.threshold);
     let low_edge = s.sub(s.zero(), p.half_knee);
     let t = s.add(o, p.half_knee);
-    let above_knee = s.select(s.gt(o, low_edge), s.mul(p.above_knee, s.mul(t, t)), s.zero());
+    let above_knee = s.select(
+        s.gt(o, low_edge),
+        s.mul(p.above_knee, s.mul(t, t)),
+        s.zero(),
+    );
     let above = s.select(s.ge(o, p.half_knee), s.mul(p.above, o), above_knee);
     let t = s.sub(o, p.half_knee);
-    let below_knee = s.select(s.lt(o, p.half_knee), s.mul(p.below_knee, s.mul(t, t)), s.zero());
+    let below_knee = s.select(
+        s.lt(o, p.half_knee),
+        s.mul(p.below_knee, s.mul(t, t)),
+        s.zero(),
+    );
     let below = s.select(s.le(o, low_edge), s.mul(p.below, o), below_knee);
     s.min(s.max(s.add(above, below), p.range_lo), p.range_hi)
 }
@@ -257,7 +271,10 @@ pub fn gain_change<S: Lanes>(s: S, p: &CurveLanes<S>, env: S::V) -> S::V {
 #[inline(always)]
 pub fn smooth<S: Lanes>(s: S, p: &SmootherLanes<S>, gain: S::V, change: S::V) -> S::V {
     let limit = s.splat(GAIN_LIMIT_DB);
-    let target = s.min(s.max(s.add(change, p.makeup), s.sub(s.zero(), limit)), limit);
+    let target = s.min(
+        s.max(s.add(change, p.makeup), s.sub(s.zero(), limit)),
+        limit,
+    );
     follow(s, gain, sanitize(s, target), &p.ballistics)
 }
 
@@ -323,7 +340,13 @@ pub struct StateLanes<S: Lanes> {
 
 /// Lane form of [`crate::reference::dynamics::finish`].
 #[inline(always)]
-fn finish<S: Lanes>(s: S, p: &CompressorLanes<S>, st: &mut StateLanes<S>, level: S::V, x: S::V) -> S::V {
+fn finish<S: Lanes>(
+    s: S,
+    p: &CompressorLanes<S>,
+    st: &mut StateLanes<S>,
+    level: S::V,
+    x: S::V,
+) -> S::V {
     let change = gain_change(s, &p.curve, level);
     st.gain = smooth(s, &p.smoother, st.gain, change);
     st.meter = s.min(s.sub(st.gain, p.smoother.makeup), st.meter);

@@ -57,7 +57,12 @@ pub fn log2(x: f32) -> f32 {
     };
     let t = m - 1.0;
     let c = LOG2_COEFFS;
-    let p = c[5].mul_add(t, c[4]).mul_add(t, c[3]).mul_add(t, c[2]).mul_add(t, c[1]).mul_add(t, c[0]);
+    let p = c[5]
+        .mul_add(t, c[4])
+        .mul_add(t, c[3])
+        .mul_add(t, c[2])
+        .mul_add(t, c[1])
+        .mul_add(t, c[0]);
     t.mul_add(p, e)
 }
 
@@ -74,6 +79,11 @@ pub fn exp2(y: f32) -> f32 {
     let n = (r.to_bits() as i32).wrapping_sub(ROUNDER.to_bits() as i32);
     let scale = f32::from_bits((n.wrapping_add(127) << 23) as u32);
     let d = EXP2_COEFFS;
-    let q = d[5].mul_add(f, d[4]).mul_add(f, d[3]).mul_add(f, d[2]).mul_add(f, d[1]).mul_add(f, d[0]);
+    let q = d[5]
+        .mul_add(f, d[4])
+        .mul_add(f, d[3])
+        .mul_add(f, d[2])
+        .mul_add(f, d[1])
+        .mul_add(f, d[0]);
     q * scale
 }

@@ -238,7 +238,13 @@ pub fn finish(p: &Compressor, st: &mut CompressorState, level: f32, x: f32) -> f
 
 /// The fused compressor over one unlinked channel: `key` drives the
 /// detector (pass `input` itself when there is no sidechain).
-pub fn compress(p: &Compressor, st: &mut CompressorState, input: &[f32], key: &[f32], output: &mut [f32]) {
+pub fn compress(
+    p: &Compressor,
+    st: &mut CompressorState,
+    input: &[f32],
+    key: &[f32],
+    output: &mut [f32],
+) {
     for ((y, &x), &k) in output.iter_mut().zip(input).zip(key) {
         st.env = detect(&p.detector, st.env, k);
         *y = finish(p, st, st.env, x);
@@ -267,7 +273,12 @@ pub fn compress_linked(
             })
             .collect();
         let level = link(&links, &env);
-        for (slot, ((p, st), out)) in p.iter().zip(st.iter_mut()).zip(output.iter_mut()).enumerate() {
+        for (slot, ((p, st), out)) in p
+            .iter()
+            .zip(st.iter_mut())
+            .zip(output.iter_mut())
+            .enumerate()
+        {
             out[n] = finish(p, st, level[slot], input[slot][n]);
         }
     }

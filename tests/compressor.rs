@@ -1,0 +1,458 @@
+//! The compressor against `f64` models of its formulas: the dB
+//! approximations, the static curve, attack and release times, the named
+//! time conventions, and the fused kernel against the chain of its stages.
+
+mod common;
+
+use common::{Layout, Planes, planes, rng, run};
+use lanedsp::{Compressor, Detection, Isa, Makeup, Mode, Processor, Settings, Time};
+use lanedsp_kernels::generic::dynamics::{
+    ApplyKernel, CurveKernel, DetectorKernel, SmootherKernel, rows,
+};
+use lanedsp_kernels::reference::db::{DB_PER_LOG2, LOG2_PER_DB, exp2, log2};
+use lanedsp_kernels::reference::dynamics::CompressorState;
+use lanedsp_kernels::{Bank, Buffers, Engine, LaneKernel, Plan};
+
+const FS: f32 = 48_000.0;
+
+fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}
+
+#[test]
+fn level_in_db_is_within_0_01_db_from_minus_140_to_plus_40_dbfs() {
+    // Every 16th f32 from -140 dBFS to +40 dBFS (1e-7 .. 100).
+    let (lo, hi) = (1e-7f32.to_bits(), 100f32.to_bits());
+    let mut worst = 0f64;
+    for bits in (lo..=hi).step_by(16) {
+        let x = f32::from_bits(bits);
+        let got = f64::from(DB_PER_LOG2 * log2(x));
+        worst = worst.max((got - db(f64::from(x))).abs());
+    }
+    assert!(worst < 0.01, "worst level error {worst} dB");
+    // The design bound is far tighter (docs/kernels.md): 5e-5 dB.
+    assert!(worst < 5e-5, "worst level error {worst} dB");
+}
+
+#[test]
+fn log2_is_accurate_over_every_positive_normal_float() {
+    // Polynomial error (2.2e-6) plus the final rounding of the sum, half an
+    // ulp of the result (up to 7.6e-6 near +-128).
+    for bits in (f32::MIN_POSITIVE.to_bits()..f32::MAX.to_bits()).step_by(4099) {
+        let x = f32::from_bits(bits);
+        let got = log2(x);
+        let half_ulp = f64::from(f32::from_bits(got.abs().to_bits() + 1) - got.abs()) / 2.0;
+        let err = (f64::from(got) - f64::from(x).log2()).abs();
+        assert!(err < 2.5e-6 + half_ulp, "log2({x:e}) = {got}, error {err}");
+    }
+}
+
+#[test]
+fn gain_to_linear_is_within_0_01_db_from_minus_140_to_plus_40_db() {
+    let mut worst = 0f64;
+    let mut g = -140.0f32;
+    while g <= 40.0 {
+        let linear = f64::from(exp2(g * LOG2_PER_DB));
+        worst = worst.max((db(linear) - f64::from(g)).abs());
+        g += 0.001;
+    }
+    assert!(worst < 0.01, "worst gain error {worst} dB");
+    assert!(worst < 1e-4, "worst gain error {worst} dB");
+    // Across the whole clamped range the result stays normal.
+    for y in [-1e30f32, -100.0, -99.5, 0.0, 99.5, 100.0, 1e30] {
+        let v = exp2(y);
+        assert!(v.is_normal(), "exp2({y}) = {v:e}");
+    }
+}
+
+/// The static curve in `f64`, from the settings (docs/kernels.md).
+fn model_curve(s: &Settings, level: f64) -> f64 {
+    let (t, w) = (f64::from(s.threshold_db), f64::from(s.knee_db));
+    let r = f64::from(s.ratio);
+    let inv = if s.ratio.is_infinite() { 0.0 } else { 1.0 / r };
+    let (a, b, lo, hi) = match s.mode {
+        Mode::Compress => (inv - 1.0, 0.0, -f64::from(s.range_db), 0.0),
+        Mode::CompressUpward => (0.0, inv - 1.0, 0.0, f64::from(s.range_db)),
+        Mode::Expand => (0.0, (r - 1.0).min(1e6), -f64::from(s.range_db), 0.0),
+    };
+    let o = level - t;
+    let above = if o >= w / 2.0 {
+        a * o
+    } else if o > -w / 2.0 {
+        a * (o + w / 2.0).powi(2) / (2.0 * w)
+    } else {
+        0.0
+    };
+    let below = if o <= -w / 2.0 {
+        b * o
+    } else if o < w / 2.0 {
+        -b * (o - w / 2.0).powi(2) / (2.0 * w)
+    } else {
+        0.0
+    };
+    (above + below).clamp(lo, hi)
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+#[test]
+fn static_curve_of_a_steady_sine_matches_the_formula_within_0_05_db() {
+    let modes = [
+        Settings {
+            knee_db: 0.0,
+            ..Settings::compressor()
+        },
+        Settings {
+            knee_db: 12.0,
+            ratio: 3.0,
+            ..Settings::compressor()
+        },
+        Settings {
+            ratio: f32::INFINITY,
+            knee_db: 6.0,
+            threshold_db: -30.0,
+            ..Settings::compressor()
+        },
+        Settings {
+            threshold_db: -30.0,
+            ratio: 2.0,
+            range_db: 60.0,
+            ..Settings::expander()
+        },
+        Settings {
+            threshold_db: -20.0,
+            range_db: 30.0,
+            ..Settings::upward()
+        },
+    ];
+    let len = (FS * 1.5) as usize;
+    for base in modes {
+        let settings = Settings {
+            detection: Detection::Rms,
+            detector_attack: Time::Seconds(0.2),
+            detector_release: Time::Seconds(0.2),
+            makeup: Makeup::Db(0.0),
+            ..base
+        };
+        for level_db in (-60..=0).step_by(3) {
+            let amplitude = 10f64.powf(f64::from(level_db) / 20.0) * std::f64::consts::SQRT_2;
+            let x: Vec<f32> = (0..len)
+                .map(|n| {
+                    (amplitude * (n as f64 * 1000.0 / f64::from(FS) * std::f64::consts::TAU).sin())
+                        as f32
+                })
+                .collect();
+            let mut comp = Compressor::new(FS, 1, settings).unwrap();
+            let mut y = vec![0.0; len];
+            comp.process_planar(&[&x], &mut [&mut y]).unwrap();
+            let tail = len - (FS * 0.25) as usize;
+            let measured = db(rms(&y[tail..]) / rms(&x[tail..]));
+            let want = model_curve(&settings, f64::from(level_db));
+            assert!(
+                (measured - want).abs() < 0.05,
+                "{:?} at {level_db} dBFS RMS: gain {measured:.4} dB, formula {want:.4} dB",
+                settings.mode
+            );
+        }
+    }
+}
+
+/// Gain in dB of a unit DC input's output, sample by sample.
+fn gain_track(settings: Settings, x: &[f32]) -> Vec<f64> {
+    let mut comp = Compressor::new(FS, 1, settings).unwrap();
+    let mut y = vec![0.0; x.len()];
+    comp.process_planar(&[x], &mut [&mut y]).unwrap();
+    y.iter()
+        .zip(x)
+        .map(|(&y, &x)| db(f64::from(y) / f64::from(x)))
+        .collect()
+}
+
+#[test]
+fn attack_and_release_times_are_within_one_sample() {
+    for (attack, release) in [(0.001f32, 0.05f32), (0.010, 0.2), (0.0005, 1.0)] {
+        let settings = Settings {
+            attack: Time::Seconds(attack),
+            release: Time::Seconds(release),
+            ..Settings::limiter(-20.0)
+        };
+        // Attack: 0 dBFS DC drives the gain from 0 to -20 dB.
+        let len = (attack * FS * 5.0) as usize + 10;
+        let g = gain_track(settings, &vec![1.0; len]);
+        let target = -20.0 * (1.0 - (-1.0f64).exp());
+        let n = g.iter().position(|&g| g <= target + 1e-4).unwrap() as f64 + 1.0;
+        let want = f64::from(attack) * f64::from(FS);
+        assert!(
+            (n - want).abs() <= 1.0,
+            "attack {attack}: {n} samples, model {want}"
+        );
+        // Release: after settling at -20 dB, -60 dBFS lets it rise to 0.
+        let settle = (attack * FS * 20.0) as usize;
+        let mut x = vec![1.0f32; settle];
+        x.extend(std::iter::repeat_n(0.001, (release * FS * 4.0) as usize));
+        let g = gain_track(settings, &x);
+        assert!((g[settle - 1] + 20.0).abs() < 1e-3);
+        let target = -20.0 * (-1.0f64).exp();
+        let n = g[settle..]
+            .iter()
+            .position(|&g| g >= target - 1e-4)
+            .unwrap() as f64
+            + 1.0;
+        let want = f64::from(release) * f64::from(FS);
+        assert!(
+            (n - want).abs() <= 1.0,
+            "release {release}: {n} samples, model {want}"
+        );
+    }
+}
+
+/// Index (1-based count of updates) where a unit step response first
+/// reaches `fraction`, for a gain smoother with attack `time`.
+fn rise(time: Time, fraction: f64) -> f64 {
+    let settings = Settings {
+        attack: time,
+        ..Settings::limiter(-20.0)
+    };
+    let g = gain_track(settings, &vec![1.0; (FS * 2.0) as usize]);
+    g.iter()
+        .position(|&g| g / -20.0 >= fraction - 1e-6)
+        .unwrap() as f64
+        + 1.0
+}
+
+#[test]
+fn named_time_conventions_keep_their_ballistics() {
+    let samples = |s: f64| s * f64::from(FS);
+    // Half-life and 90% rise.
+    assert!(
+        (rise(
+            Time::ToFraction {
+                seconds: 0.01,
+                fraction: 0.5
+            },
+            0.5
+        ) - samples(0.01))
+        .abs()
+            <= 1.0
+    );
+    assert!(
+        (rise(
+            Time::ToFraction {
+                seconds: 0.02,
+                fraction: 0.9
+            },
+            0.9
+        ) - samples(0.02))
+        .abs()
+            <= 1.0
+    );
+    assert!((rise(Time::Fundsp(0.01), 0.5) - samples(0.01)).abs() <= 1.0);
+    // JUCE: a = exp(-2 pi 1000 / (fs ms)) reaches 1 - 1/e after ms / (2 pi).
+    let tau = 0.050 / std::f64::consts::TAU;
+    assert!((rise(Time::JuceMs(50.0), 1.0 - (-1.0f64).exp()) - samples(tau)).abs() <= 1.0);
+    // FFmpeg: k = 4000 / (ms * fs) per sample, exactly FFmpeg's coefficient.
+    let comp = Compressor::new(
+        FS,
+        1,
+        Settings {
+            attack: Time::FfmpegMs(20.0),
+            ..Settings::compressor()
+        },
+    )
+    .unwrap();
+    let k = comp.kernel_params(0).unwrap().smoother.attack;
+    assert_eq!(k, (4000.0 / (20.0 * f64::from(FS))) as f32);
+}
+
+#[test]
+fn auto_makeup_undoes_the_curve_at_0_dbfs() {
+    let s = Settings {
+        threshold_db: -20.0,
+        ratio: 4.0,
+        knee_db: 0.0,
+        makeup: Makeup::Auto,
+        ..Settings::compressor()
+    };
+    let comp = Compressor::new(FS, 1, s).unwrap();
+    assert_eq!(comp.kernel_params(0).unwrap().smoother.makeup, 15.0);
+}
+
+#[test]
+fn gate_cuts_by_its_range_and_upward_boosts_by_at_most_its_range() {
+    let quiet = vec![0.001f32; (FS * 0.5) as usize]; // -60 dBFS
+    let g = gain_track(
+        Settings {
+            range_db: 80.0,
+            ..Settings::gate()
+        },
+        &quiet,
+    );
+    assert!(
+        (g.last().unwrap() + 80.0).abs() < 0.01,
+        "gate: {}",
+        g.last().unwrap()
+    );
+    let s = Settings {
+        detection: Detection::Peak,
+        threshold_db: -20.0,
+        ratio: f32::INFINITY,
+        range_db: 24.0,
+        release: Time::Seconds(0.01),
+        ..Settings::upward()
+    };
+    let g = gain_track(s, &quiet);
+    assert!(
+        (g.last().unwrap() - 24.0).abs() < 0.01,
+        "upward: {}",
+        g.last().unwrap()
+    );
+}
+
+#[test]
+fn meters_report_current_and_peak_reduction() {
+    let mut comp = Compressor::new(FS, 2, Settings::limiter(-20.0)).unwrap();
+    let loud = vec![1.0f32; 4800];
+    let silent = vec![0.0f32; 4800];
+    let mut y = vec![vec![0.0; 4800]; 2];
+    let mut outs: Vec<&mut [f32]> = y.iter_mut().map(Vec::as_mut_slice).collect();
+    comp.process_planar(&[&loud, &silent], &mut outs).unwrap();
+    assert!((comp.gain_reduction_db(0) + 20.0).abs() < 1e-3);
+    assert_eq!(comp.gain_reduction_db(1), 0.0);
+    let mut outs: Vec<&mut [f32]> = y.iter_mut().map(Vec::as_mut_slice).collect();
+    comp.process_planar(&[&silent, &silent], &mut outs).unwrap();
+    assert!(comp.gain_reduction_db(0) > -20.0 + 1.0, "released");
+    assert!((comp.peak_reduction_db(0) + 20.0).abs() < 1e-3, "peak kept");
+    comp.reset_meters();
+    assert_eq!(comp.peak_reduction_db(0), 0.0);
+    assert_eq!(comp.gain_reduction_db(7), 0.0, "no such channel");
+}
+
+#[test]
+fn parameter_changes_between_blocks_glide_without_clicks() {
+    let s = Settings {
+        attack: Time::Seconds(0.010),
+        release: Time::Seconds(0.050),
+        ..Settings::compressor()
+    };
+    let mut comp = Compressor::new(FS, 1, s).unwrap();
+    let x = vec![0.5f32; 4800];
+    let mut y = vec![0.0; 4800];
+    comp.process_planar(&[&x], &mut [&mut y]).unwrap();
+    let before = *y.last().unwrap();
+    // A 20 dB lower threshold, 20 dB of makeup and a dry mix at once.
+    comp.set_settings(Settings {
+        threshold_db: -40.0,
+        makeup: Makeup::Db(20.0),
+        mix: 0.0,
+        ..s
+    })
+    .unwrap();
+    comp.process_planar(&[&x], &mut [&mut y]).unwrap();
+    let mut prev = before;
+    for &v in &y {
+        // One step of a 5 ms glide of the mix or a 10 ms smoother moves the
+        // output by well under 1 dB.
+        assert!(
+            (db(f64::from(v) / f64::from(prev))).abs() < 0.1,
+            "jump {prev} -> {v}"
+        );
+        prev = v;
+    }
+}
+
+/// Runs kernel `K` over `input` (with `key`) on `isa` from `state`.
+fn stage<K: LaneKernel>(
+    isa: Isa,
+    params: &Bank,
+    mut state: Bank,
+    input: &Planes,
+    key: Option<&Planes>,
+) -> Planes {
+    let plan = Plan::identity(input.len());
+    let mut out = input.clone();
+    let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+    let keys: Option<Vec<&[f32]>> = key.map(|k| k.iter().map(Vec::as_slice).collect());
+    let mut outs: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
+    let key = keys.as_deref().map(lanedsp_kernels::Key::Planar);
+    Engine::new(isa)
+        .unwrap()
+        .run::<K>(
+            &plan,
+            params,
+            &mut state,
+            Buffers::Planar {
+                input: &ins,
+                output: &mut outs,
+            },
+            key,
+        )
+        .unwrap();
+    out
+}
+
+#[test]
+fn fused_compressor_equals_the_chain_of_its_stages_on_every_isa() {
+    let mut rng = rng(30);
+    let channels = 21;
+    let input = planes(&mut rng, channels, 3000, 0.01);
+    for isa in lanedsp::available_isas() {
+        let settings: Vec<Settings> = (0..channels)
+            .map(|_| common::cases::compressor_settings(&mut rng))
+            .collect();
+        let mut comp = Compressor::new(FS, channels, settings[0])
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
+        for (c, s) in settings.iter().enumerate() {
+            comp.set_channel_settings(c, *s).unwrap();
+        }
+        comp.reset();
+        let fused = run(&mut comp, Layout::Planar, &input);
+        let p: Vec<_> = (0..channels)
+            .map(|c| comp.kernel_params(c).unwrap())
+            .collect();
+        let init: Vec<_> = p.iter().map(CompressorState::new).collect();
+        let bank = |words: usize, write: &dyn Fn(&mut Bank, usize)| {
+            let mut b = Bank::new(words, Plan::identity(channels).slots());
+            (0..channels).for_each(|c| write(&mut b, c));
+            b
+        };
+        let state =
+            |f: &dyn Fn(&CompressorState) -> f32| bank(1, &|b, c| b.row_mut(0)[c] = f(&init[c]));
+        let level = stage::<DetectorKernel>(
+            isa,
+            &bank(rows::DETECTOR, &|b, c| {
+                rows::detector(b, 0, c, &p[c].detector)
+            }),
+            state(&|s| s.env),
+            &input,
+            None,
+        );
+        let change = stage::<CurveKernel>(
+            isa,
+            &bank(rows::CURVE, &|b, c| rows::curve(b, 0, c, &p[c].curve)),
+            Bank::new(0, 32),
+            &level,
+            None,
+        );
+        let gain = stage::<SmootherKernel>(
+            isa,
+            &bank(rows::SMOOTHER, &|b, c| {
+                rows::smoother(b, 0, c, &p[c].smoother)
+            }),
+            state(&|s| s.gain),
+            &change,
+            None,
+        );
+        let chain = stage::<ApplyKernel>(
+            isa,
+            &bank(rows::APPLY, &|b, c| rows::apply(b, 0, c, &p[c].apply)),
+            state(&|s| s.mix),
+            &input,
+            Some(&gain),
+        );
+        assert_eq!(common::first_difference(&fused, &chain), None, "{isa}");
+    }
+}
