@@ -34,6 +34,7 @@ struct ReadmeDoctests;
 mod error;
 mod params;
 mod processor;
+pub mod stages;
 mod time;
 
 pub use compressor::{Compressor, Detection, LinkMode, Makeup, Mode, Settings};

@@ -4,14 +4,10 @@
 
 mod common;
 
-use common::{Layout, Planes, planes, rng, run};
-use lanedsp::{Compressor, Detection, Isa, Makeup, Mode, Processor, Settings, Time};
-use lanedsp_kernels::generic::dynamics::{
-    ApplyKernel, CurveKernel, DetectorKernel, SmootherKernel, rows,
-};
+use common::{Layout, planes, rng, run};
+use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
+use lanedsp::{Compressor, Detection, Makeup, Mode, Processor, Settings, Time};
 use lanedsp_kernels::reference::db::{DB_PER_LOG2, LOG2_PER_DB, exp2, log2};
-use lanedsp_kernels::reference::dynamics::CompressorState;
-use lanedsp_kernels::{Bank, Buffers, Engine, LaneKernel, Plan};
 
 const FS: f32 = 48_000.0;
 
@@ -362,36 +358,6 @@ fn parameter_changes_between_blocks_glide_without_clicks() {
     }
 }
 
-/// Runs kernel `K` over `input` (with `key`) on `isa` from `state`.
-fn stage<K: LaneKernel>(
-    isa: Isa,
-    params: &Bank,
-    mut state: Bank,
-    input: &Planes,
-    key: Option<&Planes>,
-) -> Planes {
-    let plan = Plan::identity(input.len());
-    let mut out = input.clone();
-    let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
-    let keys: Option<Vec<&[f32]>> = key.map(|k| k.iter().map(Vec::as_slice).collect());
-    let mut outs: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
-    let key = keys.as_deref().map(lanedsp_kernels::Key::Planar);
-    Engine::new(isa)
-        .unwrap()
-        .run::<K>(
-            &plan,
-            params,
-            &mut state,
-            Buffers::Planar {
-                input: &ins,
-                output: &mut outs,
-            },
-            key,
-        )
-        .unwrap();
-    out
-}
-
 #[test]
 fn fused_compressor_equals_the_chain_of_its_stages_on_every_isa() {
     let mut rng = rng(30);
@@ -410,49 +376,35 @@ fn fused_compressor_equals_the_chain_of_its_stages_on_every_isa() {
         }
         comp.reset();
         let fused = run(&mut comp, Layout::Planar, &input);
-        let p: Vec<_> = (0..channels)
-            .map(|c| comp.kernel_params(c).unwrap())
-            .collect();
-        let init: Vec<_> = p.iter().map(CompressorState::new).collect();
-        let bank = |words: usize, write: &dyn Fn(&mut Bank, usize)| {
-            let mut b = Bank::new(words, Plan::identity(channels).slots());
-            (0..channels).for_each(|c| write(&mut b, c));
-            b
-        };
-        let state =
-            |f: &dyn Fn(&CompressorState) -> f32| bank(1, &|b, c| b.row_mut(0)[c] = f(&init[c]));
-        let level = stage::<DetectorKernel>(
-            isa,
-            &bank(rows::DETECTOR, &|b, c| {
-                rows::detector(b, 0, c, &p[c].detector)
-            }),
-            state(&|s| s.env),
+        let level = run(
+            &mut LevelDetector::new(FS, &settings)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap(),
+            Layout::Planar,
             &input,
-            None,
         );
-        let change = stage::<CurveKernel>(
-            isa,
-            &bank(rows::CURVE, &|b, c| rows::curve(b, 0, c, &p[c].curve)),
-            Bank::new(0, 32),
+        let change = run(
+            &mut GainComputer::new(FS, &settings)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap(),
+            Layout::Planar,
             &level,
-            None,
         );
-        let gain = stage::<SmootherKernel>(
-            isa,
-            &bank(rows::SMOOTHER, &|b, c| {
-                rows::smoother(b, 0, c, &p[c].smoother)
-            }),
-            state(&|s| s.gain),
+        let gain = run(
+            &mut GainSmoother::new(FS, &settings)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap(),
+            Layout::Planar,
             &change,
-            None,
         );
-        let chain = stage::<ApplyKernel>(
-            isa,
-            &bank(rows::APPLY, &|b, c| rows::apply(b, 0, c, &p[c].apply)),
-            state(&|s| s.mix),
-            &input,
-            Some(&gain),
-        );
+        let mut apply = GainApply::new(FS, &settings)
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
+        let chain = common::run_keyed(&mut apply, Layout::Interleaved, &input, &gain, true);
         assert_eq!(common::first_difference(&fused, &chain), None, "{isa}");
     }
 }

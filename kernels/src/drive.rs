@@ -45,51 +45,51 @@ macro_rules! by_regs {
     };
 }
 
-/// A kernel run, as a job for an ISA entry point. Built by
-/// [`crate::Engine::run`] after it has checked every shape.
-pub struct Drive<'a, 'b, 'i, 'o, 'k, K> {
+/// A checked kernel run: everything [`drive`] needs.
+pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {
     pub(crate) plan: &'a Plan,
     pub(crate) params: &'a Bank,
     pub(crate) state: &'a mut Bank,
     pub(crate) buffers: Buffers<'b, 'i, 'o>,
     pub(crate) key: Option<Key<'b, 'k>>,
     pub(crate) frames: usize,
-    pub(crate) kernel: PhantomData<K>,
 }
 
-impl<K: LaneKernel> LaneJob for Drive<'_, '_, '_, '_, '_, K> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run<S: Lanes>(self, s: S) {
-        let Drive {
-            plan,
-            params,
-            state,
-            buffers,
-            key,
-            frames,
-            ..
-        } = self;
-        let direct_key = match key {
-            None => Some(None),
-            Some(Key::Interleaved(k)) => Some(Some(k)),
-            Some(Key::Planar(_)) => None,
-        };
-        match (buffers, direct_key) {
-            (Buffers::Interleaved { input, output }, Some(key)) if plan.is_identity() => {
-                let mut io = Split { input, output };
-                interleaved::<S, K, _>(s, params, state, &mut io, key, plan.channels(), frames);
-            }
-            (Buffers::InterleavedInPlace { buf }, Some(key)) if plan.is_identity() => {
-                let mut io = InPlace { buf };
-                interleaved::<S, K, _>(s, params, state, &mut io, key, plan.channels(), frames);
-            }
-            (buffers, _) => {
-                let mut io = Tiled { buffers };
-                tiled::<S, K>(s, plan, params, state, &mut io, key, frames);
-            }
+/// Runs kernel `K` on ISA `S`. This function and its loops over groups and
+/// tiles are plain code; the per-sample work happens in jobs run through
+/// the ISA's entry point (`Lanes::run_job`), each compiled once per ISA:
+/// the kernel steps once per (kernel, register count, path), the gathers
+/// and scatters once per layout whatever the kernel.
+pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) {
+    let Run {
+        plan,
+        params,
+        state,
+        buffers,
+        key,
+        frames,
+    } = run;
+    let direct_key = match key {
+        None => Some(None),
+        Some(Key::Interleaved(k)) => Some(Some(k)),
+        Some(Key::Planar(_)) => None,
+    };
+    match (buffers, direct_key) {
+        (Buffers::Interleaved { input, output }, Some(key)) if plan.is_identity() => {
+            let io = Frames {
+                input: Some(input),
+                output,
+            };
+            interleaved::<S, K>(s, params, state, io, key, plan.channels(), frames);
         }
+        (Buffers::InterleavedInPlace { buf }, Some(key)) if plan.is_identity() => {
+            let io = Frames {
+                input: None,
+                output: buf,
+            };
+            interleaved::<S, K>(s, params, state, io, key, plan.channels(), frames);
+        }
+        (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, frames),
     }
 }
 
@@ -150,51 +150,20 @@ fn store_row<S: Lanes, const N: usize>(s: S, row: &mut [f32], x: &[S::V; N], par
     }
 }
 
-/// Interleaved frames read from `src` and written to `dst` (the same
-/// buffer when in place).
-trait FrameIo {
-    fn src(&self) -> &[f32];
-    fn dst(&mut self) -> &mut [f32];
-}
-
-struct Split<'a> {
-    input: &'a [f32],
+/// Interleaved frames: read from `input`, or from `output` itself when
+/// processing in place, and written to `output`.
+struct Frames<'a> {
+    input: Option<&'a [f32]>,
     output: &'a mut [f32],
-}
-
-impl FrameIo for Split<'_> {
-    #[inline(always)]
-    fn src(&self) -> &[f32] {
-        self.input
-    }
-    #[inline(always)]
-    fn dst(&mut self) -> &mut [f32] {
-        self.output
-    }
-}
-
-struct InPlace<'a> {
-    buf: &'a mut [f32],
-}
-
-impl FrameIo for InPlace<'_> {
-    #[inline(always)]
-    fn src(&self) -> &[f32] {
-        self.buf
-    }
-    #[inline(always)]
-    fn dst(&mut self) -> &mut [f32] {
-        self.buf
-    }
 }
 
 /// The direct path: interleaved frames, identity plan, no tile.
 #[inline(always)]
-fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
+fn interleaved<S: Lanes, K: LaneKernel>(
     s: S,
     params: &Bank,
     state: &mut Bank,
-    io: &mut IO,
+    mut io: Frames<'_>,
     key: Option<&[f32]>,
     channels: usize,
     frames: usize,
@@ -221,7 +190,7 @@ fn interleaved<S: Lanes, K: LaneKernel, IO: FrameIo>(
             };
             by_regs!(
                 regs,
-                direct_group::<S, K, IO>(s, params, state, io, key, at)
+                direct_group::<S, K>(s, params, state, &mut io, key, at)
             );
             c0 += n;
         }
@@ -237,36 +206,65 @@ struct Cut {
     n: usize,
 }
 
-/// One group over its frames. Each kernel step is compiled once here: the
-/// partial last register and the key are runtime choices (the key defaults
-/// to the input itself), which costs a predictable branch per frame.
+/// One group over its frames, as one job. Each kernel step is compiled once
+/// here: the partial last register and the key are runtime choices (the key
+/// defaults to the input itself), a predictable branch per frame.
 #[inline(always)]
-fn direct_group<S: Lanes, K: LaneKernel, IO: FrameIo, const N: usize>(
+fn direct_group<S: Lanes, K: LaneKernel, const N: usize>(
     s: S,
     params: &Bank,
     state: &mut Bank,
-    io: &mut IO,
+    io: &mut Frames<'_>,
     key: Option<&[f32]>,
     at: Cut,
 ) {
-    let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
-    let partial = !at.n.is_multiple_of(S::LANES);
-    for f in at.frames.clone() {
-        let lo = f * at.channels + at.c0;
-        let mut x = load_row::<S, N>(s, &io.src()[lo..lo + at.n], partial);
-        let k = match key {
-            Some(key) => load_row::<S, N>(s, &key[lo..lo + at.n], partial),
-            None => x,
-        };
-        K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
-        store_row::<S, N>(s, &mut io.dst()[lo..lo + at.n], &x, partial);
-    }
-    regs.store(s, state, at.c0);
+    s.run_job(DirectJob::<K, N> {
+        params,
+        state,
+        io,
+        key,
+        at,
+        kernel: PhantomData,
+    });
 }
 
-/// Any layout, through the tile.
-struct Tiled<'b, 'i, 'o> {
-    buffers: Buffers<'b, 'i, 'o>,
+struct DirectJob<'a, 'f, K, const N: usize> {
+    params: &'a Bank,
+    state: &'a mut Bank,
+    io: &'a mut Frames<'f>,
+    key: Option<&'a [f32]>,
+    at: Cut,
+    kernel: PhantomData<K>,
+}
+
+impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let DirectJob {
+            params,
+            state,
+            io,
+            key,
+            at,
+            ..
+        } = self;
+        let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
+        let partial = !at.n.is_multiple_of(S::LANES);
+        for f in at.frames.clone() {
+            let lo = f * at.channels + at.c0;
+            let src = io.input.unwrap_or(&*io.output);
+            let mut x = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
+            let k = match key {
+                Some(key) => load_row::<S, N>(s, &key[lo..lo + at.n], partial),
+                None => x,
+            };
+            K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+            store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+        }
+        regs.store(s, state, at.c0);
+    }
 }
 
 /// What the tile path needs of a group.
@@ -281,13 +279,14 @@ struct Span<'p> {
     frames: Range<usize>,
 }
 
-#[inline(always)]
+/// Any layout, through the tile: per group and block of frames, a gather
+/// job, a kernel job and a scatter job.
 fn tiled<S: Lanes, K: LaneKernel>(
     s: S,
     plan: &Plan,
     params: &Bank,
     state: &mut Bank,
-    io: &mut Tiled<'_, '_, '_>,
+    mut buffers: Buffers<'_, '_, '_>,
     key: Option<Key<'_, '_>>,
     frames: usize,
 ) {
@@ -300,86 +299,197 @@ fn tiled<S: Lanes, K: LaneKernel>(
     while base < used {
         let n = (used - base).min(width);
         let regs = n.div_ceil(S::LANES);
-        by_regs!(
-            regs,
-            tile_group::<S, K>(
-                s,
+        let width = regs * S::LANES;
+        let block = TILE_FLOATS / width;
+        let mut f0 = 0;
+        while f0 < frames {
+            let f1 = frames.min(f0 + block);
+            let span = Span {
                 plan,
-                params,
-                state,
-                io,
-                key,
-                &mut tile,
-                &mut key_tile,
-                frames,
                 base,
-                n
-            )
-        );
+                n,
+                width,
+                frames: f0..f1,
+            };
+            let rows = (f1 - f0) * width;
+            let (tile, key_tile) = (&mut tile[..rows], &mut key_tile[..rows]);
+            match &buffers {
+                Buffers::Planar { input, .. } => s.run_job(GatherPlanar {
+                    src: *input,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::PlanarInPlace { bufs } => s.run_job(GatherPlanar {
+                    src: &**bufs,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::Interleaved { input, .. } => s.run_job(GatherInterleaved {
+                    src: input,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::InterleavedInPlace { buf } => s.run_job(GatherInterleaved {
+                    src: buf,
+                    tile,
+                    span: &span,
+                }),
+            }
+            let key_tile = match key {
+                None => None,
+                Some(Key::Planar(src)) => {
+                    s.run_job(GatherPlanar {
+                        src,
+                        tile: key_tile,
+                        span: &span,
+                    });
+                    Some(&*key_tile)
+                }
+                Some(Key::Interleaved(src)) => {
+                    s.run_job(GatherInterleaved {
+                        src,
+                        tile: key_tile,
+                        span: &span,
+                    });
+                    Some(&*key_tile)
+                }
+            };
+            by_regs!(
+                regs,
+                tile_step::<S, K>(s, params, state, base, tile, key_tile)
+            );
+            match &mut buffers {
+                Buffers::Planar { output, .. } => s.run_job(ScatterPlanar {
+                    dst: output,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::PlanarInPlace { bufs } => s.run_job(ScatterPlanar {
+                    dst: bufs,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::Interleaved { output, .. } => s.run_job(ScatterInterleaved {
+                    dst: output,
+                    tile,
+                    span: &span,
+                }),
+                Buffers::InterleavedInPlace { buf } => s.run_job(ScatterInterleaved {
+                    dst: buf,
+                    tile,
+                    span: &span,
+                }),
+            }
+            f0 = f1;
+        }
         base += n;
     }
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile_group<S: Lanes, K: LaneKernel, const N: usize>(
+fn tile_step<S: Lanes, K: LaneKernel, const N: usize>(
     s: S,
-    plan: &Plan,
     params: &Bank,
     state: &mut Bank,
-    io: &mut Tiled<'_, '_, '_>,
-    key: Option<Key<'_, '_>>,
-    tile: &mut [f32; TILE_FLOATS],
-    key_tile: &mut [f32; TILE_FLOATS],
-    frames: usize,
     base: usize,
-    n: usize,
+    tile: &mut [f32],
+    key_tile: Option<&[f32]>,
 ) {
-    let mut regs = Regs::<S, K, N>::load(s, params, state, base);
-    let width = N * S::LANES;
-    let block = TILE_FLOATS / width;
-    let mut f0 = 0;
-    while f0 < frames {
-        let f1 = frames.min(f0 + block);
-        let span = Span {
-            plan,
-            base,
-            n,
-            width,
-            frames: f0..f1,
-        };
-        let tile = &mut tile[..(f1 - f0) * width];
-        match &io.buffers {
-            Buffers::Planar { input, .. } => gather_planar(s, *input, tile, &span),
-            Buffers::PlanarInPlace { bufs } => gather_planar(s, &**bufs, tile, &span),
-            Buffers::Interleaved { input, .. } => gather_interleaved(s, input, tile, &span),
-            Buffers::InterleavedInPlace { buf } => gather_interleaved(s, buf, tile, &span),
-        }
-        if let Some(key) = key {
-            let key_tile = &mut key_tile[..tile.len()];
-            match key {
-                Key::Planar(planes) => gather_planar(s, planes, key_tile, &span),
-                Key::Interleaved(frames) => gather_interleaved(s, frames, key_tile, &span),
-            }
-        }
-        for (i, row) in tile.chunks_exact_mut(width).enumerate() {
+    s.run_job(TileJob::<K, N> {
+        params,
+        state,
+        base,
+        tile,
+        key_tile,
+        kernel: PhantomData,
+    });
+}
+
+/// The kernel over the rows of a tile, registers loaded from and stored to
+/// the banks around it.
+struct TileJob<'a, K, const N: usize> {
+    params: &'a Bank,
+    state: &'a mut Bank,
+    base: usize,
+    tile: &'a mut [f32],
+    key_tile: Option<&'a [f32]>,
+    kernel: PhantomData<K>,
+}
+
+impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let width = N * S::LANES;
+        let mut regs = Regs::<S, K, N>::load(s, self.params, self.state, self.base);
+        for (i, row) in self.tile.chunks_exact_mut(width).enumerate() {
             let mut x = load_row::<S, N>(s, row, false);
-            let k = match key {
-                Some(_) => load_row::<S, N>(s, &key_tile[i * width..(i + 1) * width], false),
+            let k = match self.key_tile {
+                Some(key) => load_row::<S, N>(s, &key[i * width..(i + 1) * width], false),
                 None => x,
             };
             K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
             store_row::<S, N>(s, row, &x, false);
         }
-        match &mut io.buffers {
-            Buffers::Planar { output, .. } => scatter_planar(s, output, tile, &span),
-            Buffers::PlanarInPlace { bufs } => scatter_planar(s, bufs, tile, &span),
-            Buffers::Interleaved { output, .. } => scatter_interleaved(output, tile, &span),
-            Buffers::InterleavedInPlace { buf } => scatter_interleaved(buf, tile, &span),
-        }
-        f0 = f1;
+        regs.store(s, self.state, self.base);
     }
-    regs.store(s, state, base);
+}
+
+struct GatherPlanar<'a, P: ?Sized> {
+    src: &'a P,
+    tile: &'a mut [f32],
+    span: &'a Span<'a>,
+}
+
+impl<P: Planes + ?Sized> LaneJob for GatherPlanar<'_, P> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        gather_planar(s, self.src, self.tile, self.span);
+    }
+}
+
+struct GatherInterleaved<'a> {
+    src: &'a [f32],
+    tile: &'a mut [f32],
+    span: &'a Span<'a>,
+}
+
+impl LaneJob for GatherInterleaved<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, _s: S) {
+        gather_interleaved(self.src, self.tile, self.span);
+    }
+}
+
+struct ScatterPlanar<'a, 'o> {
+    dst: &'a mut [&'o mut [f32]],
+    tile: &'a [f32],
+    span: &'a Span<'a>,
+}
+
+impl LaneJob for ScatterPlanar<'_, '_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        scatter_planar(s, self.dst, self.tile, self.span);
+    }
+}
+
+struct ScatterInterleaved<'a> {
+    dst: &'a mut [f32],
+    tile: &'a [f32],
+    span: &'a Span<'a>,
+}
+
+impl LaneJob for ScatterInterleaved<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, _s: S) {
+        scatter_interleaved(self.dst, self.tile, self.span);
+    }
 }
 
 /// Channel slices, shared or exclusive.
@@ -506,7 +616,7 @@ fn scatter_planar<S: Lanes>(s: S, dst: &mut [&mut [f32]], tile: &[f32], span: &S
 /// Copies the span's slots from interleaved frames into tile rows; padding
 /// lanes become `0.0`.
 #[inline(always)]
-fn gather_interleaved<S: Lanes>(s: S, src: &[f32], tile: &mut [f32], span: &Span<'_>) {
+fn gather_interleaved(src: &[f32], tile: &mut [f32], span: &Span<'_>) {
     let (channels, width) = (span.plan.channels(), span.width);
     let frames = &src[span.frames.start * channels..span.frames.end * channels];
     for (row, frame) in tile
@@ -520,7 +630,6 @@ fn gather_interleaved<S: Lanes>(s: S, src: &[f32], tile: &mut [f32], span: &Span
                 .map_or(0.0, |c| frame[c]);
         }
     }
-    let _ = s;
 }
 
 /// The inverse of [`gather_interleaved`] for the slots that hold channels.

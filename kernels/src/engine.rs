@@ -2,14 +2,14 @@
 
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
-use crate::drive::Drive;
+use crate::drive::{Run, drive};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
+use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key, ShapeError};
 use crate::plan::Plan;
 use core::fmt;
-use core::marker::PhantomData;
 
 #[cfg(target_arch = "aarch64")]
 use crate::arch::aarch64::Neon;
@@ -83,13 +83,13 @@ impl Engine {
     /// Runs any lane job on this engine's ISA.
     pub fn run_job<J: LaneJob>(&self, job: J) -> J::Output {
         match self.0 {
-            Token::Scalar(s) => s.run(job),
+            Token::Scalar(s) => s.run_job(job),
             #[cfg(target_arch = "x86_64")]
-            Token::Avx2(s) => s.run(job),
+            Token::Avx2(s) => s.run_job(job),
             #[cfg(target_arch = "x86_64")]
-            Token::Avx512(s) => s.run(job),
+            Token::Avx512(s) => s.run_job(job),
             #[cfg(target_arch = "aarch64")]
-            Token::Neon(s) => s.run(job),
+            Token::Neon(s) => s.run_job(job),
         }
     }
 
@@ -121,15 +121,23 @@ impl Engine {
         if let Some(key) = &key {
             key.check(channels, frames)?;
         }
-        self.run_job(Drive::<K> {
+        let run = Run {
             plan,
             params,
             state,
             buffers,
             key,
             frames,
-            kernel: PhantomData,
-        });
+        };
+        match self.0 {
+            Token::Scalar(s) => drive::<_, K>(s, run),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx2(s) => drive::<_, K>(s, run),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx512(s) => drive::<_, K>(s, run),
+            #[cfg(target_arch = "aarch64")]
+            Token::Neon(s) => drive::<_, K>(s, run),
+        }
         Ok(())
     }
 }

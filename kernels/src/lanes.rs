@@ -14,6 +14,7 @@
 //! `arch/scalar.rs` is the executable form of those statements.
 
 use crate::isa::Isa;
+use crate::job::LaneJob;
 
 /// A token for one ISA's registers of `f32` lanes.
 ///
@@ -35,6 +36,10 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     const LANES: usize;
     /// The ISA this token stands for.
     const ISA: Isa;
+
+    /// Runs `job` compiled for this ISA (through its `#[target_feature]`
+    /// entry point).
+    fn run_job<J: LaneJob>(self, job: J) -> J::Output;
 
     /// Every lane set to `x`.
     fn splat(self, x: f32) -> Self::V;

@@ -3,6 +3,7 @@
 
 mod settings;
 
+pub(crate) use settings::derive;
 pub use settings::{Detection, Makeup, Mode, Settings};
 
 use crate::error::{Error, Result};

@@ -177,7 +177,7 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
         GAIN_LIMIT_DB,
         "finite, within ±600 dB",
     )?;
-    if !(s.ratio >= 1.0) {
+    if s.ratio.is_nan() || s.ratio < 1.0 {
         return Err(Error::Parameter {
             name: "ratio",
             value: s.ratio,

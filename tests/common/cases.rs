@@ -4,14 +4,16 @@
 //! a line in `tests/equivalence.rs`.
 
 use super::{Keyed, Layout, Planes, run, run_keyed, signal};
+use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor, Settings, Sidechain,
-    Time,
+    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor,
+    Settings, Sidechain, Time,
 };
-use lanedsp_kernels::generic::dynamics::{ApplyKernel, CurveKernel, DetectorKernel, SmootherKernel, rows};
 use lanedsp_kernels::policy::coefficient;
-use lanedsp_kernels::reference::dynamics::{self as dynref, Compressor as Params, CompressorState, Link};
-use lanedsp_kernels::{Bank, Engine, LaneKernel, Plan, reference};
+use lanedsp_kernels::reference;
+use lanedsp_kernels::reference::dynamics::{
+    self as dynref, Compressor as Params, CompressorState, Link,
+};
 use rand::RngExt;
 
 /// A kernel under test.
@@ -31,7 +33,13 @@ pub trait KernelCase {
         None
     }
     /// Runs one block; `cross` hands the key over in the other layout kind.
-    fn run(proc: &mut Self::Proc, layout: Layout, input: &Planes, _key: Option<&Planes>, _cross: bool) -> Planes {
+    fn run(
+        proc: &mut Self::Proc,
+        layout: Layout,
+        input: &Planes,
+        _key: Option<&Planes>,
+        _cross: bool,
+    ) -> Planes {
         run(proc, layout, input)
     }
     /// The scalar reference over `input` from the initial state.
@@ -195,7 +203,8 @@ impl CompressorCase {
             c.set_channel_settings(i, *s).expect("valid settings");
         }
         if !self.groups.is_empty() {
-            c.set_links(&self.groups, self.amount, self.mode).expect("valid links");
+            c.set_links(&self.groups, self.amount, self.mode)
+                .expect("valid links");
         }
         // Start from each channel's own initial state (settings changes
         // alone keep the state, gliding to the new values).
@@ -238,12 +247,23 @@ impl CompressorCase {
         let mut states: Vec<CompressorState> = params.iter().map(CompressorState::new).collect();
         let in_slots = |planes: &Planes| -> Planes {
             (0..plan.slots())
-                .map(|slot| plan.channel(slot).map_or(vec![0.0; len], |c| planes[c].clone()))
+                .map(|slot| {
+                    plan.channel(slot)
+                        .map_or(vec![0.0; len], |c| planes[c].clone())
+                })
                 .collect()
         };
         let mut out = vec![vec![0.0; len]; plan.slots()];
-        dynref::compress_linked(&params, &mut states, &in_slots(input), &in_slots(key), &mut out);
-        (0..input.len()).map(|c| out[plan.slot(c)].clone()).collect()
+        dynref::compress_linked(
+            &params,
+            &mut states,
+            &in_slots(input),
+            &in_slots(key),
+            &mut out,
+        );
+        (0..input.len())
+            .map(|c| out[plan.slot(c)].clone())
+            .collect()
     }
 }
 
@@ -308,7 +328,13 @@ impl KernelCase for Sidechained {
     fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
         Some(random_key(rng, input))
     }
-    fn run(proc: &mut Compressor, layout: Layout, input: &Planes, key: Option<&Planes>, cross: bool) -> Planes {
+    fn run(
+        proc: &mut Compressor,
+        layout: Layout,
+        input: &Planes,
+        key: Option<&Planes>,
+        cross: bool,
+    ) -> Planes {
         run_keyed(proc, layout, input, key.expect("keyed case"), cross)
     }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
@@ -316,80 +342,29 @@ impl KernelCase for Sidechained {
     }
 }
 
-/// One stage kernel run alone through the engine, as a processor.
-pub struct Stage<K> {
-    engine: Engine,
-    plan: Plan,
-    params: Bank,
-    state: Bank,
-    initial: Bank,
-    kernel: core::marker::PhantomData<K>,
-}
-
-impl<K: LaneKernel> Processor for Stage<K> {
-    fn channels(&self) -> usize {
-        self.plan.channels()
-    }
-    fn isa(&self) -> Isa {
-        self.engine.isa()
-    }
-    fn reset(&mut self) {
-        self.state = self.initial.clone();
-    }
-    fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> lanedsp::Result<()> {
-        Ok(self.engine.run::<K>(&self.plan, &self.params, &mut self.state, buffers, None)?)
-    }
-}
-
-impl<K: LaneKernel> Keyed for Stage<K> {
-    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()> {
-        Ok(self.engine.run::<K>(&self.plan, &self.params, &mut self.state, buffers, Some(key))?)
-    }
-}
-
-/// Per-channel kernel parameters for the stage cases.
+/// Sample rate and settings of every channel, for the stage processors.
 #[derive(Clone, Debug)]
-pub struct StageSettings(pub Vec<Params>);
+pub struct StageSettings {
+    /// Sample rate in Hz.
+    pub sample_rate: f32,
+    /// Settings per channel.
+    pub channels: Vec<Settings>,
+}
 
 impl StageSettings {
     fn random(rng: &mut impl RngExt, channels: usize) -> Self {
         let case = CompressorCase::random(rng, channels, false);
-        let comp = case.build(Isa::Scalar);
-        StageSettings((0..channels).map(|c| comp.kernel_params(c).expect("channel")).collect())
-    }
-
-    /// A stage processor: `write` fills a slot's parameter rows and `init`
-    /// picks its one state word (if any) from the fused initial state.
-    fn build<K: LaneKernel>(
-        &self,
-        isa: Isa,
-        write: impl Fn(&mut Bank, usize, &Params),
-        init: impl Fn(&CompressorState) -> f32,
-    ) -> Stage<K> {
-        let plan = Plan::identity(self.0.len());
-        let mut params = Bank::new(K::PARAM_WORDS, plan.slots());
-        let mut state = Bank::new(K::STATE_WORDS, plan.slots());
-        for (slot, p) in self.0.iter().enumerate() {
-            write(&mut params, slot, p);
-            // Stateful stages start where the fused compressor does.
-            if K::STATE_WORDS == 1 {
-                state.row_mut(0)[slot] = init(&CompressorState::new(p));
-            }
-        }
-        Stage {
-            engine: Engine::new(isa).expect("available ISA"),
-            plan,
-            params,
-            initial: state.clone(),
-            state,
-            kernel: core::marker::PhantomData,
+        StageSettings {
+            sample_rate: case.sample_rate,
+            channels: case.channels,
         }
     }
 
     /// Runs `step(params, state, x, key)` over every channel from the
-    /// fused compressor's initial state.
+    /// fused compressor's initial state, with the parameters `params` gives.
     fn reference(
         &self,
+        params: impl Fn(usize) -> Params,
         input: &Planes,
         key: Option<&Planes>,
         step: impl Fn(&Params, &mut CompressorState, f32, f32) -> f32,
@@ -398,46 +373,66 @@ impl StageSettings {
         input
             .iter()
             .zip(key)
-            .zip(&self.0)
-            .map(|((x, k), p)| {
-                let mut st = CompressorState::new(p);
-                x.iter().zip(k).map(|(&x, &k)| step(p, &mut st, x, k)).collect()
+            .enumerate()
+            .map(|(c, (x, k))| {
+                let p = params(c);
+                let mut st = CompressorState::new(&p);
+                x.iter()
+                    .zip(k)
+                    .map(|(&x, &k)| step(&p, &mut st, x, k))
+                    .collect()
             })
             .collect()
     }
 }
 
+impl Keyed for GainApply {
+    fn process_keyed(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        key: Sidechain<'_, '_>,
+    ) -> lanedsp::Result<()> {
+        self.process_gain(buffers, key)
+    }
+}
+
 macro_rules! stage_case {
-    ($name:ident, $label:literal, $kernel:ty, keyed = $keyed:literal, |$b:ident, $slot:ident, $p:ident| $write:expr,
-     init = |$is:ident| $init:expr, |$rp:ident, $st:ident, $x:ident, $k:ident| $step:expr) => {
-        #[doc = concat!("The `", stringify!($kernel), "` stage alone.")]
+    ($name:ident, $label:literal, $proc:ty, keyed = $keyed:tt,
+     |$rp:ident, $st:ident, $x:ident, $k:ident| $step:expr) => {
+        #[doc = concat!("The `", stringify!($proc), "` stage alone.")]
         pub struct $name;
 
         impl KernelCase for $name {
             const NAME: &'static str = $label;
             type Settings = StageSettings;
-            type Proc = Stage<$kernel>;
+            type Proc = $proc;
 
             fn settings(rng: &mut impl RngExt, channels: usize) -> StageSettings {
                 StageSettings::random(rng, channels)
             }
-            fn build(isa: Isa, s: &StageSettings) -> Stage<$kernel> {
-                s.build(isa, |$b: &mut Bank, $slot: usize, $p: &Params| $write, |$is: &CompressorState| $init)
+            fn build(isa: Isa, s: &StageSettings) -> $proc {
+                <$proc>::new(s.sample_rate, &s.channels).and_then(|p| p.with_isa(isa)).expect("valid settings")
             }
             fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
                 $keyed.then(|| gain_key(rng, input))
             }
-            fn run(proc: &mut Stage<$kernel>, layout: Layout, input: &Planes, key: Option<&Planes>, cross: bool) -> Planes {
-                match key {
-                    Some(key) => run_keyed(proc, layout, input, key, cross),
-                    None => run(proc, layout, input),
-                }
+            fn run(proc: &mut $proc, layout: Layout, input: &Planes, key: Option<&Planes>, cross: bool) -> Planes {
+                stage_case!(@run $keyed, proc, layout, input, key, cross)
             }
             fn reference(s: &StageSettings, input: &Planes, key: Option<&Planes>) -> Planes {
-                s.reference(input, key, |$rp: &Params, $st: &mut CompressorState, $x: f32, $k: f32| $step)
+                let proc = Self::build(Isa::Scalar, s);
+                let params = |c| proc.kernel_params(c).expect("channel");
+                s.reference(params, input, key, |$rp: &Params, $st: &mut CompressorState, $x: f32, $k: f32| $step)
             }
         }
     };
+    (@run true, $proc:ident, $layout:ident, $input:ident, $key:ident, $cross:ident) => {
+        run_keyed($proc, $layout, $input, $key.expect("keyed case"), $cross)
+    };
+    (@run false, $proc:ident, $layout:ident, $input:ident, $key:ident, $cross:ident) => {{
+        let _ = ($key, $cross);
+        run($proc, $layout, $input)
+    }};
 }
 
 /// Gains in dB for the application stage: a wide range, some hostile.
@@ -457,15 +452,41 @@ fn gain_key(rng: &mut impl RngExt, input: &Planes) -> Planes {
         .collect()
 }
 
-stage_case!(DetectorStage, "stage-detector", DetectorKernel, keyed = false,
-    |b, slot, p| rows::detector(b, 0, slot, &p.detector), init = |st| st.env,
-    |p, st, _x, k| { st.env = dynref::detect(&p.detector, st.env, k); st.env });
-stage_case!(CurveStage, "stage-curve", CurveKernel, keyed = false,
-    |b, slot, p| rows::curve(b, 0, slot, &p.curve), init = |_st| 0.0,
-    |p, _st, x, _k| dynref::gain_change(&p.curve, x));
-stage_case!(SmootherStage, "stage-smoother", SmootherKernel, keyed = false,
-    |b, slot, p| rows::smoother(b, 0, slot, &p.smoother), init = |st| st.gain,
-    |p, st, x, _k| { st.gain = dynref::smooth(&p.smoother, st.gain, x); st.gain });
-stage_case!(ApplyStage, "stage-apply", ApplyKernel, keyed = true,
-    |b, slot, p| rows::apply(b, 0, slot, &p.apply), init = |st| st.mix,
-    |p, st, x, k| { let (y, mix) = dynref::apply(&p.apply, st.mix, k, x); st.mix = mix; y });
+stage_case!(
+    DetectorStage,
+    "stage-detector",
+    LevelDetector,
+    keyed = false,
+    |p, st, _x, k| {
+        st.env = dynref::detect(&p.detector, st.env, k);
+        st.env
+    }
+);
+stage_case!(
+    CurveStage,
+    "stage-curve",
+    GainComputer,
+    keyed = false,
+    |p, _st, x, _k| dynref::gain_change(&p.curve, x)
+);
+stage_case!(
+    SmootherStage,
+    "stage-smoother",
+    GainSmoother,
+    keyed = false,
+    |p, st, x, _k| {
+        st.gain = dynref::smooth(&p.smoother, st.gain, x);
+        st.gain
+    }
+);
+stage_case!(
+    ApplyStage,
+    "stage-apply",
+    GainApply,
+    keyed = true,
+    |p, st, x, k| {
+        let (y, mix) = dynref::apply(&p.apply, st.mix, k, x);
+        st.mix = mix;
+        y
+    }
+);

@@ -139,11 +139,19 @@ impl Layout {
 /// A processor that can take a detector input (sidechain).
 pub trait Keyed: Processor {
     /// Processes `buffers` with `key` driving the detectors.
-    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()>;
+    fn process_keyed(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        key: Sidechain<'_, '_>,
+    ) -> lanedsp::Result<()>;
 }
 
 impl Keyed for lanedsp::Compressor {
-    fn process_keyed(&mut self, buffers: Buffers<'_, '_, '_>, key: Sidechain<'_, '_>) -> lanedsp::Result<()> {
+    fn process_keyed(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        key: Sidechain<'_, '_>,
+    ) -> lanedsp::Result<()> {
         self.process_sidechain(buffers, key)
     }
 }
@@ -156,7 +164,13 @@ pub fn run(proc: &mut impl Processor, layout: Layout, input: &Planes) -> Planes 
 /// Runs one block with a detector input `key` (given to the processor in
 /// the same kind of layout as the main buffers, or the other kind when
 /// `cross` is set).
-pub fn run_keyed(proc: &mut impl Keyed, layout: Layout, input: &Planes, key: &Planes, cross: bool) -> Planes {
+pub fn run_keyed(
+    proc: &mut impl Keyed,
+    layout: Layout,
+    input: &Planes,
+    key: &Planes,
+    cross: bool,
+) -> Planes {
     let planar_key = matches!(layout, Layout::Planar | Layout::PlanarInPlace) != cross;
     let key_frames = interleave(key);
     let key_planes: Vec<&[f32]> = key.iter().map(Vec::as_slice).collect();
@@ -165,7 +179,9 @@ pub fn run_keyed(proc: &mut impl Keyed, layout: Layout, input: &Planes, key: &Pl
     } else {
         Sidechain::Interleaved(&key_frames)
     };
-    run_with(layout, input, |buffers| proc.process_keyed(buffers, sidechain))
+    run_with(layout, input, |buffers| {
+        proc.process_keyed(buffers, sidechain)
+    })
 }
 
 fn run_with(
@@ -180,7 +196,11 @@ fn run_with(
             let mut out = vec![vec![f32::NAN; len]; channels];
             let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
             let mut outs: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
-            process(Buffers::Planar { input: &ins, output: &mut outs }).expect("planar");
+            process(Buffers::Planar {
+                input: &ins,
+                output: &mut outs,
+            })
+            .expect("planar");
             out
         }
         Layout::PlanarInPlace => {
@@ -192,12 +212,17 @@ fn run_with(
         Layout::Interleaved => {
             let frames = interleave(input);
             let mut out = vec![f32::NAN; frames.len()];
-            process(Buffers::Interleaved { input: &frames, output: &mut out }).expect("interleaved");
+            process(Buffers::Interleaved {
+                input: &frames,
+                output: &mut out,
+            })
+            .expect("interleaved");
             deinterleave(&out, channels)
         }
         Layout::InterleavedInPlace => {
             let mut frames = interleave(input);
-            process(Buffers::InterleavedInPlace { buf: &mut frames }).expect("interleaved in place");
+            process(Buffers::InterleavedInPlace { buf: &mut frames })
+                .expect("interleaved in place");
             deinterleave(&frames, channels)
         }
     }

@@ -48,6 +48,11 @@ impl Lanes for Scalar {
     const ISA: Isa = Isa::Scalar;
 
     #[inline(always)]
+    fn run_job<J: crate::job::LaneJob>(self, job: J) -> J::Output {
+        job.run(self)
+    }
+
+    #[inline(always)]
     fn splat(self, x: f32) -> F4 {
         [x; 4]
     }
@@ -225,12 +230,5 @@ impl Lanes for Scalar {
     #[inline(always)]
     fn load_chunks(self, src: &[f32], _stride: usize) -> F4 {
         self.load(src)
-    }
-}
-
-impl Scalar {
-    /// Runs a lane job on the portable path.
-    pub fn run<J: crate::job::LaneJob>(self, job: J) -> J::Output {
-        job.run(self)
     }
 }

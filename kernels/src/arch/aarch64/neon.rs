@@ -18,12 +18,6 @@ impl Neon {
     pub fn new() -> Option<Neon> {
         std::arch::is_aarch64_feature_detected!("neon").then_some(Neon(()))
     }
-
-    /// Runs `job` compiled for NEON.
-    pub fn run<J: LaneJob>(self, job: J) -> J::Output {
-        // SAFETY: a `Neon` exists only if `new` detected NEON.
-        unsafe { entry(self, job) }
-    }
 }
 
 #[target_feature(enable = "neon")]
@@ -38,6 +32,12 @@ impl Lanes for Neon {
 
     const LANES: usize = 4;
     const ISA: Isa = Isa::Neon;
+
+    #[inline]
+    fn run_job<J: LaneJob>(self, job: J) -> J::Output {
+        // SAFETY: a `Neon` exists only if `new` detected NEON.
+        unsafe { entry(self, job) }
+    }
 
     #[inline(always)]
     fn splat(self, x: f32) -> float32x4_t {

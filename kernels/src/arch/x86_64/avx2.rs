@@ -14,12 +14,6 @@ impl Avx2 {
     pub fn new() -> Option<Avx2> {
         (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Avx2(()))
     }
-
-    /// Runs `job` compiled for AVX2 + FMA3.
-    pub fn run<J: LaneJob>(self, job: J) -> J::Output {
-        // SAFETY: an `Avx2` exists only if `new` detected AVX2 and FMA3.
-        unsafe { entry(self, job) }
-    }
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -47,6 +41,12 @@ impl Lanes for Avx2 {
 
     const LANES: usize = 8;
     const ISA: Isa = Isa::Avx2;
+
+    #[inline]
+    fn run_job<J: LaneJob>(self, job: J) -> J::Output {
+        // SAFETY: an `Avx2` exists only if `new` detected AVX2 and FMA3.
+        unsafe { entry(self, job) }
+    }
 
     #[inline(always)]
     fn splat(self, x: f32) -> __m256 {

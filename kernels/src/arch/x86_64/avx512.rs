@@ -21,13 +21,6 @@ impl Avx512 {
             && is_x86_feature_detected!("fma"))
         .then_some(Avx512(()))
     }
-
-    /// Runs `job` compiled for AVX-512.
-    pub fn run<J: LaneJob>(self, job: J) -> J::Output {
-        // SAFETY: an `Avx512` exists only if `new` detected every feature
-        // enabled on `entry`.
-        unsafe { entry(self, job) }
-    }
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
@@ -48,6 +41,13 @@ impl Lanes for Avx512 {
 
     const LANES: usize = 16;
     const ISA: Isa = Isa::Avx512;
+
+    #[inline]
+    fn run_job<J: LaneJob>(self, job: J) -> J::Output {
+        // SAFETY: an `Avx512` exists only if `new` detected every feature
+        // enabled on `entry`.
+        unsafe { entry(self, job) }
+    }
 
     #[inline(always)]
     fn splat(self, x: f32) -> __m512 {
