@@ -24,6 +24,14 @@ pub enum Error {
     /// A processor needs at least one channel.
     #[error("a processor needs at least one channel")]
     NoChannels,
+    /// More channels than a processor accepts.
+    #[error("{got} channels requested, at most {max} are supported")]
+    TooManyChannels {
+        /// The requested count.
+        got: usize,
+        /// The limit ([`crate::MAX_CHANNELS`]).
+        max: usize,
+    },
     /// A channel index is past the last channel.
     #[error("channel {index} does not exist (the processor has {channels})")]
     ChannelIndex {

@@ -42,6 +42,7 @@ pub use envelope::EnvelopeFollower;
 pub use error::{Error, Result};
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::{Buffers, Isa, Key as Sidechain, ShapeError};
+pub use params::MAX_CHANNELS;
 pub use processor::Processor;
 pub use time::Time;
 

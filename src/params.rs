@@ -23,12 +23,18 @@ pub(crate) fn time(name: &'static str, seconds: f32) -> Result<f32> {
     }
 }
 
-/// Checks that a channel count is at least one.
+/// Most channels a processor accepts.
+pub const MAX_CHANNELS: usize = 1 << 16;
+
+/// Checks that a channel count is at least one and at most [`MAX_CHANNELS`].
 pub(crate) fn channels(n: usize) -> Result<usize> {
-    if n == 0 {
-        Err(Error::NoChannels)
-    } else {
-        Ok(n)
+    match n {
+        0 => Err(Error::NoChannels),
+        n if n > MAX_CHANNELS => Err(Error::TooManyChannels {
+            got: n,
+            max: MAX_CHANNELS,
+        }),
+        n => Ok(n),
     }
 }
 

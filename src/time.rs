@@ -81,7 +81,12 @@ impl Time {
             ),
             Time::FfmpegMs(ms) => {
                 let samples = non_negative(name, ms)? / 1000.0 * fs;
-                round_coefficient((4.0 / samples).min(1.0))
+                // A zero time of either sign follows at once, as in FFmpeg.
+                if samples <= 0.0 {
+                    1.0
+                } else {
+                    round_coefficient((4.0 / samples).min(1.0))
+                }
             }
         })
     }

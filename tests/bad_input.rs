@@ -72,6 +72,42 @@ fn channels_must_be_at_least_one_and_indices_in_range() {
         }
     );
     assert!(EnvelopeFollower::new(48_000.0, 4096, 0.1, 0.1).is_ok());
+    for n in [lanedsp::MAX_CHANNELS + 1, 1 << 40, usize::MAX] {
+        assert_eq!(
+            EnvelopeFollower::new(48_000.0, n, 0.1, 0.1).unwrap_err(),
+            Error::TooManyChannels {
+                got: n,
+                max: lanedsp::MAX_CHANNELS
+            }
+        );
+        assert!(matches!(
+            lanedsp::Compressor::new(48_000.0, n, lanedsp::Settings::compressor()),
+            Err(Error::TooManyChannels { .. })
+        ));
+    }
+}
+
+#[test]
+fn a_zero_time_of_either_sign_follows_at_once() {
+    for t in [0.0f32, -0.0] {
+        let mut env = EnvelopeFollower::new(48_000.0, 1, t, t).unwrap();
+        let mut buf = vec![0.5f32, 0.25, 0.75];
+        env.process_interleaved_in_place(&mut buf).unwrap();
+        assert_eq!(buf, [0.5, 0.25, 0.75], "time {t:?}");
+        for time in [
+            lanedsp::Time::Seconds(t),
+            lanedsp::Time::FfmpegMs(t),
+            lanedsp::Time::JuceMs(t),
+            lanedsp::Time::Fundsp(t),
+        ] {
+            let s = lanedsp::Settings {
+                attack: time,
+                ..lanedsp::Settings::compressor()
+            };
+            let c = lanedsp::Compressor::new(48_000.0, 1, s).unwrap();
+            assert_eq!(c.kernel_params(0).unwrap().smoother.attack, 1.0, "{time:?}");
+        }
+    }
 }
 
 #[test]

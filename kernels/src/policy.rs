@@ -38,8 +38,12 @@ pub fn coefficient(seconds: f32, sample_rate: f32) -> f32 {
     coefficient_from_samples(f64::from(seconds) * f64::from(sample_rate))
 }
 
-/// [`coefficient`] for a time constant given in samples (`f64`, `>= 0`).
+/// [`coefficient`] for a time constant given in samples (`f64`, `>= 0`);
+/// a zero time of either sign gives `k = 1`.
 pub fn coefficient_from_samples(samples: f64) -> f32 {
+    if samples <= 0.0 {
+        return 1.0;
+    }
     round_coefficient(-libm::expm1(-1.0 / samples))
 }
 
