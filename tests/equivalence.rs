@@ -11,7 +11,8 @@
 mod common;
 
 use common::cases::{
-    ApplyStage, CurveStage, DetectorStage, Envelope, Fused, KernelCase, Linked, Sidechained, SmootherStage,
+    ApplyStage, CurveStage, DetectorStage, Envelope, Fused, KernelCase, Linked, Sidechained,
+    SmootherStage,
 };
 use common::{Layout, Planes, concat, first_difference, planes, rng, slice};
 use lanedsp::{Isa, Processor};
@@ -123,7 +124,11 @@ fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
         for layout in Layout::ALL {
             let mut proc = K::build(isa, &settings);
             let got = K::run(&mut proc, layout, &input, key.as_ref(), false);
-            check(|| format!("{channels} ch, {layout:?}, {settings:?}"), &got, &want)?;
+            check(
+                || format!("{channels} ch, {layout:?}, {settings:?}"),
+                &got,
+                &want,
+            )?;
         }
     }
     Ok(())

@@ -38,7 +38,11 @@ impl LaneJob for AllOps<'_> {
         let one = s.splat(1.0);
         let m = |m: S::M| s.select(m, one, s.zero());
         for at in (0..n).step_by(S::LANES) {
-            let (a, b, c) = (s.load(&self.a[at..]), s.load(&self.b[at..]), s.load(&self.c[at..]));
+            let (a, b, c) = (
+                s.load(&self.a[at..]),
+                s.load(&self.b[at..]),
+                s.load(&self.c[at..]),
+            );
             let results = [
                 s.add(a, b),
                 s.sub(a, b),
@@ -60,7 +64,10 @@ impl LaneJob for AllOps<'_> {
                 s.select(s.select_m(s.gt(a, c), s.lt(a, b), s.eq(b, c)), a, c),
                 s.bitcast_f(s.add_i(s.bitcast_i(a), s.bitcast_i(b))),
                 s.bitcast_f(s.sub_i(s.bitcast_i(a), s.bitcast_i(b))),
-                s.bitcast_f(s.or_i(s.and_i(s.bitcast_i(a), s.splat_i(0x807f_ffffu32 as i32)), s.splat_i(7))),
+                s.bitcast_f(s.or_i(
+                    s.and_i(s.bitcast_i(a), s.splat_i(0x807f_ffffu32 as i32)),
+                    s.splat_i(7),
+                )),
                 s.to_f32(s.shr23_i(s.bitcast_i(a))),
                 s.bitcast_f(s.shl23_i(s.sub_i(s.shr23_i(s.bitcast_i(a)), s.splat_i(1)))),
                 s.swap_lanes(a, 1),
@@ -98,12 +105,17 @@ fn every_operation_matches_the_portable_isa_on_every_isa() {
         b.push(2.0);
         c.push(3.0);
     }
-    let ops = || AllOps { a: &a, b: &b, c: &c };
+    let ops = || AllOps {
+        a: &a,
+        b: &b,
+        c: &c,
+    };
     let want = Engine::new(Isa::Scalar).unwrap().run_job(ops());
     // The portable ISA itself against plain f32 arithmetic, for the
     // operations whose meaning is plainest.
     for (i, (&x, &y)) in a.iter().zip(&b).enumerate() {
-        let nan_ok = |g: u32, w: f32| g == w.to_bits() || (f32::from_bits(g).is_nan() && w.is_nan());
+        let nan_ok =
+            |g: u32, w: f32| g == w.to_bits() || (f32::from_bits(g).is_nan() && w.is_nan());
         assert!(nan_ok(want[0][i], x + y));
         assert_eq!(want[4][i], (if x < y { x } else { y }).to_bits());
         assert_eq!(want[7][i], if x <= y { 1.0f32 } else { 0.0 }.to_bits());
@@ -112,7 +124,8 @@ fn every_operation_matches_the_portable_isa_on_every_isa() {
     for isa in Isa::available() {
         let got = Engine::new(isa).unwrap().run_job(ops());
         // A NaN result may carry any sign and payload (see `Lanes`).
-        let same = |g: u32, w: u32| g == w || (f32::from_bits(g).is_nan() && f32::from_bits(w).is_nan());
+        let same =
+            |g: u32, w: u32| g == w || (f32::from_bits(g).is_nan() && f32::from_bits(w).is_nan());
         for (op, (g, w)) in got.iter().zip(&want).enumerate() {
             // Lane swaps pair lanes within one register, the same pairing on
             // every ISA for distances below its width.
