@@ -489,4 +489,30 @@ mod compressor {
         c.process_interleaved_in_place(&mut frames).unwrap();
         assert!(frames.iter().all(|y| y.is_finite()));
     }
+
+    /// Fuzz finding (fuzz/regressions/compressor-output-overflow.md): a
+    /// +600 dB gain on an input near `2^60` overflowed to infinity.
+    #[test]
+    fn the_largest_gain_on_the_largest_input_stays_finite_on_every_isa() {
+        let s = Settings {
+            ratio: 1.0,
+            makeup: Makeup::Db(600.0),
+            ..Settings::compressor()
+        };
+        for isa in lanedsp::Isa::available() {
+            let mut c = Compressor::new(48_000.0, 3, s)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap();
+            let mut frames = [f32::INFINITY, f32::NEG_INFINITY, 1e30, f32::NAN, 1.0, -1.0];
+            c.process_interleaved_in_place(&mut frames).unwrap();
+            // 1.0 at +600 dB (about 2^99.7) is finite without saturating.
+            assert_eq!(
+                frames[..4].iter().map(|y| y.to_bits()).collect::<Vec<_>>(),
+                [f32::MAX, -f32::MAX, f32::MAX, 0.0].map(f32::to_bits),
+                "{isa}"
+            );
+            assert!(frames[4] > 1e29 && frames[4] < f32::MAX && frames[5] == -frames[4]);
+        }
+    }
 }

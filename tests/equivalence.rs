@@ -35,10 +35,27 @@ fn mark(isa: Isa) {
     COMPARED.fetch_or(1 << isa as u32, Ordering::Relaxed);
 }
 
-fn check(what: impl Fn() -> String, got: &Planes, want: &Planes) -> Result<(), Failed> {
+/// Compares `got` with `want`; a failure names the first differing sample
+/// and the input sample at that place.
+fn check(
+    what: impl Fn() -> String,
+    input: &Planes,
+    got: &Planes,
+    want: &Planes,
+) -> Result<(), Failed> {
     match first_difference(got, want) {
         None => Ok(()),
-        Some(diff) => Err(format!("{}: {diff}", what()).into()),
+        Some(diff) => {
+            let at = got.iter().zip(want).enumerate().find_map(|(c, (g, w))| {
+                let f = g
+                    .iter()
+                    .zip(w)
+                    .position(|(g, w)| g.to_bits() != w.to_bits())?;
+                let x = *input.get(c)?.get(f)?;
+                Some(format!("; input there {x:e} ({:#010x})", x.to_bits()))
+            });
+            Err(format!("{}: {diff}{}", what(), at.unwrap_or_default()).into())
+        }
     }
 }
 
@@ -57,6 +74,7 @@ fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
                 let got = K::run(&mut proc, layout, &input, key.as_ref(), false);
                 check(
                     || format!("{channels} ch x {len} frames, {layout:?}, {settings:?}"),
+                    &input,
                     &got,
                     &want,
                 )?;
@@ -98,7 +116,12 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
                 cuts.push((block, layout, cross));
                 at += block;
             }
-            check(|| format!("{channels} ch split as {cuts:?}"), &got, &want)?;
+            check(
+                || format!("{channels} ch split as {cuts:?}"),
+                &input,
+                &got,
+                &want,
+            )?;
         }
     }
     Ok(())
@@ -126,6 +149,7 @@ fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
             let got = K::run(&mut proc, layout, &input, key.as_ref(), false);
             check(
                 || format!("{channels} ch, {layout:?}, {settings:?}"),
+                &input,
                 &got,
                 &want,
             )?;
@@ -144,7 +168,7 @@ fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let first = K::run(&mut proc, Layout::Planar, &input, key.as_ref(), false);
     proc.reset();
     let again = K::run(&mut proc, Layout::Interleaved, &input, key.as_ref(), true);
-    check(|| "after reset".to_string(), &again, &first)
+    check(|| "after reset".to_string(), &input, &again, &first)
 }
 
 type Check = fn(Isa) -> Result<(), Failed>;

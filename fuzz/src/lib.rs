@@ -12,6 +12,7 @@
 //!   arguments and buffer shapes: typed errors only, and a refused call
 //!   changes nothing ([`ApiCase`]).
 //! * [`envelope`]: the envelope follower as both.
+//! * [`compressor`]: the compressor as a [`Case`].
 //!
 //! A new processor needs a [`Case`] and an [`ApiCase`] implementation (its
 //! settings, its reference, its setters) and two three-line targets in
@@ -19,6 +20,7 @@
 
 pub mod api;
 pub mod buffers;
+pub mod compressor;
 pub mod decode;
 pub mod differential;
 pub mod envelope;

@@ -467,7 +467,7 @@ stage_case!(
     "stage-curve",
     GainComputer,
     keyed = false,
-    |p, _st, x, _k| dynref::gain_change(&p.curve, x)
+    |p, _st, x, _k| dynref::curve_stage(&p.curve, x)
 );
 stage_case!(
     SmootherStage,

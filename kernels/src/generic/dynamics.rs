@@ -284,7 +284,11 @@ pub fn apply<S: Lanes>(s: S, p: &ApplyLanes<S>, mix: S::V, gain: S::V, x: S::V) 
     let mix = follow(s, mix, p.mix, &p.glide);
     let linear = exp2(s, s.mul(gain, s.splat(LOG2_PER_DB)));
     let w = s.mul_add(mix, linear, s.sub(s.splat(1.0), mix));
-    let y = s.mul(sanitize(s, x), w);
+    // Saturate an overflow (a +600 dB gain on a 2^60 input) to ±f32::MAX.
+    let y = s.min(
+        s.max(s.mul(sanitize(s, x), w), s.splat(-f32::MAX)),
+        s.splat(f32::MAX),
+    );
     let tiny = s.lt(s.abs(y), s.splat(f32::MIN_POSITIVE));
     (s.select(tiny, s.zero(), y), mix)
 }
@@ -473,8 +477,9 @@ impl LaneKernel for DetectorKernel {
     }
 }
 
-/// The static curve alone: detector value in, gain change (dB) out.
-/// Rows: [`rows::CURVE`]; no state.
+/// The static curve alone: detector value in, gain change (dB) out, as
+/// [`crate::reference::dynamics::curve_stage`]. Rows: [`rows::CURVE`]; no
+/// state.
 #[derive(Clone, Copy, Debug)]
 pub struct CurveKernel;
 
@@ -494,7 +499,7 @@ impl LaneKernel for CurveKernel {
     fn store_state<S: Lanes>(_s: S, _bank: &mut Bank, _at: usize, _state: ()) {}
     #[inline(always)]
     fn step<S: Lanes>(s: S, p: &CurveLanes<S>, _state: &mut (), x: S::V, _key: S::V) -> S::V {
-        gain_change(s, p, x)
+        gain_change(s, p, s.add(x, s.zero()))
     }
 }
 

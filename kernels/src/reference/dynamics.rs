@@ -172,6 +172,22 @@ pub fn gain_change(p: &Curve, env: f32) -> f32 {
     clamp(above + below, p.range_lo, p.range_hi)
 }
 
+/// The static curve as a stage of its own, on a raw input:
+/// `gain_change(p, x + 0)`.
+///
+/// The `+ 0` quiets a signalling NaN. Compilers may treat a signalling NaN
+/// as quiet (LLVM's default floating-point model, which Rust inherits), and
+/// may lower `max(x, constant)` to an instruction that returns NaN for a
+/// signalling NaN (AArch64's `fmaxnm`) but the constant for a quiet one;
+/// after any arithmetic the NaN is quiet and `max` gives the constant on
+/// every target. Inside the fused kernel the level is a detector state,
+/// never NaN, so the fused kernel skips the addition (for a detector value
+/// `x + 0 == x`, so the chain of stages still equals the fused kernel).
+#[inline(always)]
+pub fn curve_stage(p: &Curve, x: f32) -> f32 {
+    gain_change(p, x + 0.0)
+}
+
 /// One smoothing step: the target `gain change + makeup` (clamped to
 /// `±GAIN_LIMIT_DB`, sanitized) followed with release while rising and
 /// attack while falling.
@@ -182,14 +198,16 @@ pub fn smooth(p: &Smoother, gain: f32, change: f32) -> f32 {
 }
 
 /// One application step: glides the mix, converts the gain to linear, and
-/// returns `(sanitize(x) * fma(mix, 2^(gain * LOG2_PER_DB), 1 - mix), mix)`
-/// with results below `f32::MIN_POSITIVE` in magnitude flushed to `0`.
+/// returns `(clamp(sanitize(x) * fma(mix, 2^(gain * LOG2_PER_DB), 1 - mix),
+/// -f32::MAX, f32::MAX), mix)` with results below `f32::MIN_POSITIVE` in
+/// magnitude flushed to `0`.
 #[inline(always)]
 pub fn apply(p: &Apply, mix: f32, gain: f32, x: f32) -> (f32, f32) {
     let mix = follow(mix, p.mix, p.mix_coeff, p.mix_coeff);
     let linear = exp2(gain * LOG2_PER_DB);
     let w = mix.mul_add(linear, 1.0 - mix);
-    let y = sanitize(x) * w;
+    // Saturate an overflow (a +600 dB gain on a 2^60 input) to ±f32::MAX.
+    let y = clamp(sanitize(x) * w, -f32::MAX, f32::MAX);
     let y = if y.abs() < f32::MIN_POSITIVE { 0.0 } else { y };
     (y, mix)
 }
