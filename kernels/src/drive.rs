@@ -30,6 +30,7 @@ use core::ops::Range;
 pub const MAX_REGS: usize = 4;
 /// Floats in a gather tile (16 KiB, half of a typical L1D).
 pub const TILE_FLOATS: usize = 4096;
+
 /// Frames per block when an interleaved buffer has several groups.
 pub const BLOCK_FRAMES: usize = 256;
 
@@ -511,6 +512,21 @@ impl Planes for [&mut [f32]] {
     }
 }
 
+/// Prefetches the lines of `plane` the next tile of the span will use:
+/// dozens of planes accessed in short runs are more streams than the
+/// hardware prefetchers follow (docs/design.md, "Planar buffers").
+#[inline(always)]
+fn prefetch_next<S: Lanes>(s: S, plane: &[f32], span: &Span<'_>) {
+    // One tile ahead: two or more measured slower (docs/design.md).
+    let start = span.frames.end;
+    let end = plane.len().min(start + span.frames.len());
+    let mut at = start;
+    while at < end {
+        s.prefetch(&plane[at..]);
+        at += 16;
+    }
+}
+
 /// The channels of four consecutive slots, if all four hold one.
 #[inline(always)]
 fn quad(span: &Span<'_>, slot: usize) -> Option<[usize; 4]> {
@@ -542,6 +558,11 @@ fn gather_planar<S: Lanes, P: Planes + ?Sized>(s: S, src: &P, tile: &mut [f32], 
             continue;
         };
         let planes = channels.map(|c| &src.plane(c)[span.frames.clone()]);
+        // The next tile's lines of these planes: dozens of planes read in
+        // short runs are more streams than the hardware prefetchers track.
+        for c in channels {
+            prefetch_next(s, src.plane(c), span);
+        }
         for (b, rows) in tile[..whole * width]
             .chunks_exact_mut(l * width)
             .enumerate()
@@ -593,6 +614,9 @@ fn scatter_planar<S: Lanes>(s: S, dst: &mut [&mut [f32]], tile: &[f32], span: &S
             slot += 1;
             continue;
         };
+        for p in planes.iter() {
+            prefetch_next(s, p, span);
+        }
         for (b, rows) in tile[..whole * width].chunks_exact(l * width).enumerate() {
             let mut block = [s.zero(); 4];
             for (i, v) in block.iter_mut().enumerate() {

@@ -117,6 +117,14 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// places). Used by the butterfly reductions of linked channels.
     fn swap_lanes(self, v: Self::V, d: usize) -> Self::V;
 
+    /// Hints that the cache line holding `data[0]` will be read soon (a
+    /// software prefetch; no architectural effect, so it changes no result).
+    /// The default does nothing.
+    #[inline(always)]
+    fn prefetch(self, data: &[f32]) {
+        let _ = data;
+    }
+
     /// Transposes the four registers as `LANES / 4` independent 4x4 blocks,
     /// one per 128-bit chunk: afterwards lane `4j + i` of `b[k]` holds what
     /// lane `4j + k` of `b[i]` held. A no-op on one-lane ISAs. Pure data

@@ -250,6 +250,14 @@ impl Lanes for Avx2 {
         }
     }
     #[inline(always)]
+    fn prefetch(self, data: &[f32]) {
+        if let Some(x) = data.first() {
+            // SAFETY: a prefetch never faults and has no architectural
+            // effect; SSE is part of the x86-64 baseline.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const f32).cast()) }
+        }
+    }
+    #[inline(always)]
     fn store_chunks(self, dst: &mut [f32], stride: usize, v: __m256) {
         let dst = &mut dst[..stride + 4];
         let p = dst.as_mut_ptr();
