@@ -1,6 +1,6 @@
 //! `lanedsp demo`: a synthetic session through the processors.
 
-use lanedsp::{EnvelopeFollower, Isa, Processor};
+use lanedsp::{Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings};
 use std::time::Instant;
 
 /// Options of `lanedsp demo`.
@@ -68,53 +68,59 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("dispatch: {}", lanedsp::isa_selection());
     let input: Vec<Vec<f32>> = (0..tracks).map(|t| track(t, frames, fs)).collect();
 
-    // Envelope of every track at once, on every ISA; all must agree exactly.
-    let mut results: Vec<(Isa, f64, Vec<Vec<f32>>)> = Vec::new();
-    for isa in lanedsp::available_isas() {
-        let mut env = EnvelopeFollower::new(fs, tracks, 0.001, 0.100)?.with_isa(isa)?;
-        let mut output = input.clone();
-        let start = Instant::now();
-        let mut at = 0;
-        while at < frames {
-            let end = frames.min(at + BLOCK);
-            let mut block: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[at..end]).collect();
-            env.process_planar_in_place(&mut block)?;
-            at = end;
-        }
-        results.push((isa, start.elapsed().as_secs_f64(), output));
-    }
-    let (_, _, reference) = &results[0];
-    let exact = results.iter().all(|(_, _, out)| {
-        out.iter()
-            .flatten()
-            .zip(reference.iter().flatten())
-            .all(|(a, b)| a.to_bits() == b.to_bits())
-    });
+    // Envelope of every track at once, then a linked-pair bus compressor,
+    // on every ISA; all must agree exactly.
+    let envelopes = on_every_isa(&input, BLOCK, |isa| {
+        EnvelopeFollower::new(fs, tracks, 0.001, 0.100)?.with_isa(isa)
+    })?;
+    let pairs: Vec<Vec<usize>> = (0..tracks / 2).map(|p| vec![2 * p, 2 * p + 1]).collect();
+    let settings = Settings {
+        threshold_db: -24.0,
+        ..Settings::compressor()
+    };
+    let compressed = on_every_isa(&input, BLOCK, |isa| {
+        let mut comp = Compressor::new(fs, tracks, settings)?.with_isa(isa)?;
+        comp.set_links(&pairs, 1.0, LinkMode::Max)?;
+        Ok(comp)
+    })?;
+    // Peak gain reduction per track (identical on every ISA).
+    let meters = &compressed.runs[0].meters;
+    let exact = envelopes.exact && compressed.exact;
+    let reference = &envelopes.runs[0].output;
+    let squashed = &compressed.runs[0].output;
 
-    println!("\n track   peak dBFS   RMS dBFS   envelope max dBFS");
-    for (t, (x, e)) in input.iter().zip(reference).enumerate() {
-        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    println!(
+        "\n track   peak dBFS   RMS dBFS   envelope max dBFS   max reduction dB   out peak dBFS"
+    );
+    for (t, ((x, e), y)) in input.iter().zip(reference).zip(squashed).enumerate() {
+        let peak = |v: &[f32]| v.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let rms =
             (x.iter().map(|v| f64::from(v * v)).sum::<f64>() / x.len().max(1) as f64).sqrt() as f32;
-        let emax = e.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         println!(
-            " {t:>5}   {:>9.1}   {:>8.1}   {:>17.1}",
-            dbfs(peak),
+            " {t:>5}   {:>9.1}   {:>8.1}   {:>17.1}   {:>16.1}   {:>13.1}",
+            dbfs(peak(x)),
             dbfs(rms),
-            dbfs(emax)
+            dbfs(peak(e)),
+            meters.get(t).copied().unwrap_or(0.0),
+            dbfs(peak(y)),
         );
     }
     let samples = (tracks * frames) as f64;
-    let slowest = results.iter().map(|r| r.1).fold(0.0f64, f64::max);
-    println!("\n ISA       ns/sample-channel   x realtime   speed vs slowest");
-    for (isa, secs, _) in &results {
-        println!(
-            " {:<8}  {:>17.3}   {:>10.0}   {:>15.1}x",
-            isa.name(),
-            secs * 1e9 / samples,
-            frames as f64 / fs as f64 * tracks as f64 / secs.max(1e-12),
-            slowest / secs.max(1e-12)
-        );
+    for (name, set) in [
+        ("envelope follower", &envelopes),
+        ("compressor (linked pairs)", &compressed),
+    ] {
+        let slowest = set.runs.iter().map(|r| r.seconds).fold(0.0f64, f64::max);
+        println!("\n {name}\n ISA       ns/sample-channel   x realtime   speed vs slowest");
+        for run in &set.runs {
+            println!(
+                " {:<8}  {:>17.3}   {:>10.0}   {:>15.1}x",
+                run.isa.name(),
+                run.seconds * 1e9 / samples,
+                frames as f64 / fs as f64 * tracks as f64 / run.seconds.max(1e-12),
+                slowest / run.seconds.max(1e-12)
+            );
+        }
     }
     println!(
         "\nall ISAs bit-identical: {}",
@@ -128,4 +134,79 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Err("ISA outputs differ".into());
     }
     Ok(())
+}
+
+/// One ISA's run: its time, output and (for the compressor) meters.
+struct Run {
+    isa: Isa,
+    seconds: f64,
+    output: Vec<Vec<f32>>,
+    meters: Vec<f32>,
+}
+
+/// Every available ISA's run, and whether all outputs are bit-identical.
+struct Runs {
+    runs: Vec<Run>,
+    exact: bool,
+}
+
+/// Processes `input` (planar, in place, `block` frames per call as a host
+/// would) with a processor `make` builds for each available ISA.
+fn on_every_isa<P: Processor + Meters>(
+    input: &[Vec<f32>],
+    block: usize,
+    make: impl Fn(Isa) -> lanedsp::Result<P>,
+) -> lanedsp::Result<Runs> {
+    let frames = input.first().map_or(0, Vec::len);
+    let mut runs = Vec::new();
+    for isa in lanedsp::available_isas() {
+        let mut proc = make(isa)?;
+        let mut output = input.to_vec();
+        let start = Instant::now();
+        let mut at = 0;
+        while at < frames {
+            let end = frames.min(at + block);
+            let mut part: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[at..end]).collect();
+            proc.process_planar_in_place(&mut part)?;
+            at = end;
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        runs.push(Run {
+            isa,
+            seconds,
+            output,
+            meters: proc.meters(),
+        });
+    }
+    let exact = runs.iter().all(|r| {
+        r.output
+            .iter()
+            .flatten()
+            .zip(runs[0].output.iter().flatten())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+            && r.meters
+                .iter()
+                .zip(&runs[0].meters)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    });
+    Ok(Runs { runs, exact })
+}
+
+/// Per-channel meters a processor reports, for the demo's table.
+trait Meters {
+    fn meters(&self) -> Vec<f32>;
+}
+
+impl Meters for EnvelopeFollower {
+    fn meters(&self) -> Vec<f32> {
+        self.envelope().to_vec()
+    }
+}
+
+impl Meters for Compressor {
+    fn meters(&self) -> Vec<f32> {
+        (0..self.channels())
+            .map(|c| self.peak_reduction_db(c))
+            .collect()
+    }
 }
