@@ -18,7 +18,7 @@
 
 use crate::bank::Bank;
 use crate::job::LaneJob;
-use crate::kernel::LaneKernel;
+use crate::kernel::{LaneKernel, RUN_FRAMES};
 use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
@@ -253,6 +253,29 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
         } = self;
         let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
         let partial = !at.n.is_multiple_of(S::LANES);
+        if K::TWO_PASS {
+            let mut mid = [[s.zero(); N]; RUN_FRAMES];
+            let mut f0 = at.frames.start;
+            while f0 < at.frames.end {
+                let run = f0..at.frames.end.min(f0 + RUN_FRAMES);
+                for (f, mid) in run.clone().zip(mid.iter_mut()) {
+                    let lo = f * at.channels + at.c0;
+                    let src = key.unwrap_or(io.input.unwrap_or(&*io.output));
+                    let k = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
+                    *mid = K::first(s, &regs.params, &mut regs.state, &k);
+                }
+                for (f, mid) in run.clone().zip(mid.iter()) {
+                    let lo = f * at.channels + at.c0;
+                    let src = io.input.unwrap_or(&*io.output);
+                    let mut x = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
+                    K::second(s, &regs.params, &mut regs.state, &mut x, mid);
+                    store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+                }
+                f0 = run.end;
+            }
+            regs.store(s, state, at.c0);
+            return;
+        }
         for f in at.frames.clone() {
             let lo = f * at.channels + at.c0;
             let src = io.input.unwrap_or(&*io.output);
@@ -424,6 +447,27 @@ impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
     fn run<S: Lanes>(self, s: S) {
         let width = N * S::LANES;
         let mut regs = Regs::<S, K, N>::load(s, self.params, self.state, self.base);
+        if K::TWO_PASS {
+            let mut mid = [[s.zero(); N]; RUN_FRAMES];
+            let run_rows = RUN_FRAMES * width;
+            for (r, rows) in self.tile.chunks_mut(run_rows).enumerate() {
+                let keys = match self.key_tile {
+                    Some(key) => &key[r * run_rows..r * run_rows + rows.len()],
+                    None => &*rows,
+                };
+                for (row, mid) in keys.chunks_exact(width).zip(mid.iter_mut()) {
+                    let k = load_row::<S, N>(s, row, false);
+                    *mid = K::first(s, &regs.params, &mut regs.state, &k);
+                }
+                for (row, mid) in rows.chunks_exact_mut(width).zip(mid.iter()) {
+                    let mut x = load_row::<S, N>(s, row, false);
+                    K::second(s, &regs.params, &mut regs.state, &mut x, mid);
+                    store_row::<S, N>(s, row, &x, false);
+                }
+            }
+            regs.store(s, self.state, self.base);
+            return;
+        }
         for (i, row) in self.tile.chunks_exact_mut(width).enumerate() {
             let mut x = load_row::<S, N>(s, row, false);
             let k = match self.key_tile {

@@ -54,4 +54,44 @@ pub trait LaneKernel {
             *x = Self::step(s, p, state, *x, *key);
         }
     }
+
+    /// Whether the driver runs this kernel as two passes over short runs of
+    /// [`RUN_FRAMES`] frames ([`LaneKernel::first`] over the run, then
+    /// [`LaneKernel::second`] over it) instead of [`LaneKernel::step_frame`]
+    /// per frame. For a kernel whose step is a long dependency path between
+    /// two recurrences (the compressor: detector, then curve polynomials,
+    /// then smoother): each pass is a short loop the core overlaps across
+    /// frames. Every lane does the same operations in the same order either
+    /// way, so the results are identical.
+    const TWO_PASS: bool = false;
+
+    /// First pass over one frame (only when [`LaneKernel::TWO_PASS`]):
+    /// advances the state this pass owns from the key and returns what the
+    /// second pass needs for the frame.
+    #[inline(always)]
+    fn first<S: Lanes, const N: usize>(
+        _s: S,
+        _p: &[Self::Params<S>; N],
+        _state: &mut [Self::State<S>; N],
+        key: &[S::V; N],
+    ) -> [S::V; N] {
+        *key
+    }
+
+    /// Second pass over one frame (only when [`LaneKernel::TWO_PASS`]): the
+    /// output from the input `x` (in place) and the first pass's value.
+    #[inline(always)]
+    fn second<S: Lanes, const N: usize>(
+        _s: S,
+        _p: &[Self::Params<S>; N],
+        _state: &mut [Self::State<S>; N],
+        _x: &mut [S::V; N],
+        _mid: &[S::V; N],
+    ) {
+    }
 }
+
+/// Frames per run of the two-pass form ([`LaneKernel::TWO_PASS`]): the
+/// first pass's values of a run stay in L1 (16 frames x 4 registers x 64
+/// bytes = 4 KiB at most).
+pub const RUN_FRAMES: usize = 16;

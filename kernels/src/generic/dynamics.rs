@@ -352,6 +352,18 @@ fn finish<S: Lanes>(
     x: S::V,
 ) -> S::V {
     let change = gain_change(s, &p.curve, level);
+    finish_change(s, p, st, change, x)
+}
+
+/// The part of [`finish`] after the static curve.
+#[inline(always)]
+fn finish_change<S: Lanes>(
+    s: S,
+    p: &CompressorLanes<S>,
+    st: &mut StateLanes<S>,
+    change: S::V,
+    x: S::V,
+) -> S::V {
     st.gain = smooth(s, &p.smoother, st.gain, change);
     st.meter = s.min(s.sub(st.gain, p.smoother.makeup), st.meter);
     let (y, mix) = apply(s, &p.apply, st.mix, st.gain, x);
@@ -411,6 +423,50 @@ macro_rules! compressor_kernel {
             fn step<S: Lanes>(s: S, p: &CompressorLanes<S>, st: &mut StateLanes<S>, x: S::V, key: S::V) -> S::V {
                 st.env = detect(s, &p.detector, st.env, key);
                 finish(s, p, st, st.env, x)
+            }
+
+            const TWO_PASS: bool = true;
+
+            /// Detector (and link) and static curve: the gain change.
+            #[inline(always)]
+            fn first<S: Lanes, const N: usize>(
+                s: S,
+                p: &[CompressorLanes<S>; N],
+                st: &mut [StateLanes<S>; N],
+                key: &[S::V; N],
+            ) -> [S::V; N] {
+                let mut level = [s.zero(); N];
+                for (((level, st), p), key) in level.iter_mut().zip(st.iter_mut()).zip(p).zip(key) {
+                    st.env = detect(s, &p.detector, st.env, *key);
+                    *level = st.env;
+                }
+                $(
+                let _ = stringify!($linked);
+                let mut links = [p[0].link; N];
+                for (l, p) in links.iter_mut().zip(p) {
+                    *l = p.link;
+                }
+                level = link::<S, N>(s, &links, &level);
+                )?
+                let mut change = level;
+                for (c, p) in change.iter_mut().zip(p) {
+                    *c = gain_change(s, &p.curve, *c);
+                }
+                change
+            }
+
+            /// Smoothing, meter and application.
+            #[inline(always)]
+            fn second<S: Lanes, const N: usize>(
+                s: S,
+                p: &[CompressorLanes<S>; N],
+                st: &mut [StateLanes<S>; N],
+                x: &mut [S::V; N],
+                change: &[S::V; N],
+            ) {
+                for (((x, st), p), change) in x.iter_mut().zip(st.iter_mut()).zip(p).zip(change) {
+                    *x = finish_change(s, p, st, *change, *x);
+                }
             }
             $(
             #[doc = concat!("Steps the group with its channels ", stringify!($linked), ".")]
