@@ -254,6 +254,17 @@ impl Case for Fuzzed {
         };
         r.load();
         r.reset();
+        // The constructor sets every channel's state from channel 0's
+        // settings; later per-channel settings keep that state (the gain
+        // glides to a new makeup), and linking moves states with their
+        // channels.
+        let first = Compressor::new(s.sample_rate, s.channels.len(), s.channels[0])
+            .expect("accepted above");
+        let plan = r.twin.plan();
+        for c in 0..s.channels.len() {
+            let p = first.kernel_params(c).expect("channel");
+            r.states[plan.slot(c)] = CompressorState::new(&p);
+        }
         r
     }
 
