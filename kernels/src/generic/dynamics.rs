@@ -440,6 +440,7 @@ macro_rules! compressor_kernel {
                     st.env = detect(s, &p.detector, st.env, *key);
                     *level = st.env;
                 }
+                // Linked channels combine their levels before the curve.
                 $(
                 let _ = stringify!($linked);
                 let mut links = [p[0].link; N];
@@ -468,34 +469,6 @@ macro_rules! compressor_kernel {
                     *x = finish_change(s, p, st, *change, *x);
                 }
             }
-            $(
-            #[doc = concat!("Steps the group with its channels ", stringify!($linked), ".")]
-            #[inline(always)]
-            fn step_frame<S: Lanes, const N: usize>(
-                s: S,
-                p: &[CompressorLanes<S>; N],
-                st: &mut [StateLanes<S>; N],
-                x: &mut [S::V; N],
-                key: &[S::V; N],
-            ) {
-                let mut env = [s.zero(); N];
-                for (((env, st), p), key) in env.iter_mut().zip(st.iter_mut()).zip(p).zip(key) {
-                    st.env = detect(s, &p.detector, st.env, *key);
-                    *env = st.env;
-                }
-                let links = {
-                    let mut links = [p[0].link; N];
-                    for (l, p) in links.iter_mut().zip(p) {
-                        *l = p.link;
-                    }
-                    links
-                };
-                let level = link::<S, N>(s, &links, &env);
-                for (((x, st), p), level) in x.iter_mut().zip(st.iter_mut()).zip(p).zip(level) {
-                    *x = finish(s, p, st, level, *x);
-                }
-            }
-            )?
         }
     };
 }
