@@ -139,3 +139,53 @@ fn every_operation_matches_the_portable_isa_on_every_isa() {
         println!("{isa}: every Lanes operation matches the portable ISA");
     }
 }
+
+/// Transposes a square of distinct values and writes it back with
+/// `store_stream` at every offset of a 64-byte line.
+struct Square;
+
+impl LaneJob for Square {
+    type Output = Vec<Vec<f32>>;
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> Vec<Vec<f32>> {
+        let l = S::LANES;
+        let values: Vec<f32> = (0..l * l).map(|i| i as f32).collect();
+        let mut square = s.zero_square();
+        for (i, v) in square.as_mut().iter_mut().enumerate() {
+            *v = s.load(&values[i * l..]);
+        }
+        s.transpose(&mut square);
+        let mut out = Vec::new();
+        for offset in 0..16 {
+            let mut buf = vec![0.0f32; 16 + l * l];
+            for (i, &v) in square.as_ref().iter().enumerate() {
+                s.store_stream(&mut buf[offset + i * l..], v);
+            }
+            s.stream_fence();
+            out.push(buf[offset..offset + l * l].to_vec());
+        }
+        out
+    }
+}
+
+#[test]
+fn transpose_and_stream_stores_on_every_isa() {
+    for isa in Isa::available() {
+        let got = Engine::new(isa).unwrap().run_job(Square);
+        let l = got[0].len().isqrt();
+        for (offset, square) in got.iter().enumerate() {
+            for i in 0..l {
+                for j in 0..l {
+                    // Lane j of register i holds lane i of register j.
+                    assert_eq!(
+                        square[i * l + j],
+                        (j * l + i) as f32,
+                        "{isa}: offset {offset}"
+                    );
+                }
+            }
+        }
+        println!("{isa}: transpose and stream stores checked");
+    }
+}

@@ -9,9 +9,14 @@
 //! * Interleaved buffers with the identity plan are read and written where
 //!   they are: a frame's channels are contiguous, so a register is one
 //!   (possibly partial) load.
-//! * Everything else (planar buffers, linked plans) goes through a stack
-//!   tile of [`TILE_FLOATS`] values: the group's slots are gathered into
-//!   interleaved rows, processed, and scattered back.
+//! * Planar buffers (any plan) take the direct planar path (`planar.rs`):
+//!   squares of `LANES` frames x `LANES` channels are loaded a channel per
+//!   register, transposed into frame rows in registers, processed, and
+//!   transposed back; the few frames outside whole squares use the tile.
+//! * Everything else (linked plans on interleaved buffers, a key in the
+//!   other layout) goes through a stack tile of [`TILE_FLOATS`] values: the
+//!   group's slots are gathered into interleaved rows, processed, and
+//!   scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
 //! every group, then the next block), so each block stays in cache.
@@ -24,12 +29,17 @@ use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
+use planar::{PlanarIo, planar};
 
 /// Registers per group: enough independent recurrences to cover the latency
 /// of one step on every ISA (see docs/design.md).
 pub const MAX_REGS: usize = 4;
 /// Floats in a gather tile (16 KiB, half of a typical L1D).
 pub const TILE_FLOATS: usize = 4096;
+
+/// Planar calls from this many frames align the direct path's squares to
+/// cache lines (see `planar_then_tiled`).
+const ALIGN_FROM_FRAMES: usize = 1024;
 
 /// Frames per block when an interleaved buffer has several groups.
 pub const BLOCK_FRAMES: usize = 256;
@@ -45,6 +55,8 @@ macro_rules! by_regs {
         }
     };
 }
+
+mod planar;
 
 /// A checked kernel run: everything [`drive`] needs.
 pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {
@@ -90,8 +102,65 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
             };
             interleaved::<S, K>(s, params, state, io, key, plan.channels(), frames);
         }
-        (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, frames),
+        (Buffers::Planar { input, output }, _) => {
+            let io = PlanarIo {
+                input: Some(input),
+                output,
+            };
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames);
+        }
+        (Buffers::PlanarInPlace { bufs }, _) => {
+            let io = PlanarIo {
+                input: None,
+                output: bufs,
+            };
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames);
+        }
+        (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames),
     }
+}
+
+/// Planar buffers: whole squares of `LANES` frames on the direct planar
+/// path, the frames after them (fewer than `LANES`) through the tile. A
+/// key in the other layout sends everything through the tile.
+fn planar_then_tiled<S: Lanes, K: LaneKernel>(
+    s: S,
+    plan: &Plan,
+    params: &Bank,
+    state: &mut Bank,
+    mut io: PlanarIo<'_, '_, '_>,
+    key: Option<Key<'_, '_>>,
+    frames: usize,
+) {
+    // In long calls the squares start where the first channel's input
+    // starts a cache line: when every slice shares that alignment (as
+    // separate allocations of one size do), each load and store is one
+    // whole line. Short calls skip the extra tile pass this costs.
+    let head = match (key, io.input) {
+        (Some(Key::Interleaved(_)), _) => frames,
+        _ if frames < ALIGN_FROM_FRAMES => 0,
+        (_, Some(input)) => line_offset(input.first().copied()),
+        (_, None) => line_offset(io.output.first().map(|p| &**p)),
+    };
+    let head = head.min(frames);
+    let whole = head + (frames - head) / S::LANES * S::LANES;
+    let planar_key = match key {
+        Some(Key::Planar(k)) => Some(k),
+        _ => None,
+    };
+    if head > 0 {
+        tiled::<S, K>(s, plan, params, state, io.buffers(), key, 0..head);
+    }
+    planar::<S, K>(s, plan, params, state, &mut io, planar_key, head..whole);
+    if whole < frames {
+        tiled::<S, K>(s, plan, params, state, io.buffers(), key, whole..frames);
+    }
+}
+
+/// Frames from the start of `plane` to its first 64-byte boundary.
+fn line_offset(plane: Option<&[f32]>) -> usize {
+    let addr = plane.map_or(0, |p| p.as_ptr() as usize);
+    (64 - addr % 64) % 64 / 4
 }
 
 /// One group's registers: parameters and state, loaded from the banks.
@@ -312,7 +381,7 @@ fn tiled<S: Lanes, K: LaneKernel>(
     state: &mut Bank,
     mut buffers: Buffers<'_, '_, '_>,
     key: Option<Key<'_, '_>>,
-    frames: usize,
+    frames: Range<usize>,
 ) {
     let width = MAX_REGS * S::LANES;
     // Whole link blocks: a butterfly reads every register of its block.
@@ -325,9 +394,9 @@ fn tiled<S: Lanes, K: LaneKernel>(
         let regs = n.div_ceil(S::LANES);
         let width = regs * S::LANES;
         let block = TILE_FLOATS / width;
-        let mut f0 = 0;
-        while f0 < frames {
-            let f1 = frames.min(f0 + block);
+        let mut f0 = frames.start;
+        while f0 < frames.end {
+            let f1 = frames.end.min(f0 + block);
             let span = Span {
                 plan,
                 base,

@@ -31,6 +31,9 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     type M: Copy + core::fmt::Debug;
     /// One register of [`Lanes::LANES`] `i32` values.
     type I: Copy + core::fmt::Debug;
+    /// [`Lanes::LANES`] registers: a square of lanes (see
+    /// [`Lanes::transpose`]).
+    type Square: Copy + AsRef<[Self::V]> + AsMut<[Self::V]>;
 
     /// Channels per register.
     const LANES: usize;
@@ -52,6 +55,18 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     fn load_partial(self, src: &[f32]) -> Self::V;
     /// Writes the first `min(dst.len(), LANES)` lanes to `dst`.
     fn store_partial(self, dst: &mut [f32], v: Self::V);
+
+    /// Writes the lanes to `dst[..LANES]` as [`Lanes::store`] does, but
+    /// when `dst` starts at a whole-register boundary the write may bypass
+    /// the caches (a non-temporal store: the same values, for outputs much
+    /// larger than the cache). Call [`Lanes::stream_fence`] after the last.
+    #[inline(always)]
+    fn store_stream(self, dst: &mut [f32], v: Self::V) {
+        self.store(dst, v);
+    }
+    /// Orders earlier [`Lanes::store_stream`] writes before later stores.
+    #[inline(always)]
+    fn stream_fence(self) {}
 
     /// `a + b`.
     fn add(self, a: Self::V, b: Self::V) -> Self::V;
@@ -130,6 +145,13 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// lane `4j + k` of `b[i]` held. A no-op on one-lane ISAs. Pure data
     /// movement (used to stage planar buffers, see `drive`).
     fn transpose4(self, b: &mut [Self::V; 4]);
+    /// Transposes a square of `LANES` registers: afterwards lane `j` of
+    /// `b[i]` holds what lane `i` of `b[j]` held. Pure data movement (the
+    /// planar path of `drive` turns `LANES` frames of `LANES` channel
+    /// slices into frame rows with it, and back).
+    fn transpose(self, b: &mut Self::Square);
+    /// A square of `0.0` registers.
+    fn zero_square(self) -> Self::Square;
     /// Writes chunk `j` (lanes `4j..4j + 4`) to `dst[j * stride..][..4]`, for
     /// every chunk (one lane, to `dst[0]`, on one-lane ISAs).
     fn store_chunks(self, dst: &mut [f32], stride: usize, v: Self::V);

@@ -43,6 +43,7 @@ impl Lanes for Scalar {
     type V = F4;
     type M = M4;
     type I = I4;
+    type Square = [F4; 4];
 
     const LANES: usize = 4;
     const ISA: Isa = Isa::Scalar;
@@ -222,6 +223,15 @@ impl Lanes for Scalar {
                 *v = a[k][i];
             }
         }
+    }
+    #[inline(always)]
+    fn zero_square(self) -> [F4; 4] {
+        [self.zero(); 4]
+    }
+    #[inline(always)]
+    fn transpose(self, b: &mut [F4; 4]) {
+        // Four lanes: one 4x4 block is the whole square.
+        self.transpose4(b);
     }
     #[inline(always)]
     fn store_chunks(self, dst: &mut [f32], _stride: usize, v: F4) {

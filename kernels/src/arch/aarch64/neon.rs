@@ -29,6 +29,7 @@ impl Lanes for Neon {
     type V = float32x4_t;
     type M = uint32x4_t;
     type I = int32x4_t;
+    type Square = [float32x4_t; 4];
 
     const LANES: usize = 4;
     const ISA: Isa = Isa::Neon;
@@ -240,6 +241,15 @@ impl Lanes for Neon {
             b[2] = vreinterpretq_f32_f64(vtrn2q_f64(t0, t2));
             b[3] = vreinterpretq_f32_f64(vtrn2q_f64(t1, t3));
         }
+    }
+    #[inline(always)]
+    fn zero_square(self) -> [float32x4_t; 4] {
+        [self.zero(); 4]
+    }
+    #[inline(always)]
+    fn transpose(self, b: &mut [float32x4_t; 4]) {
+        // Four lanes: one 4x4 block is the whole square.
+        self.transpose4(b);
     }
     #[inline(always)]
     fn store_chunks(self, dst: &mut [f32], _stride: usize, v: float32x4_t) {

@@ -38,6 +38,7 @@ impl Lanes for Avx2 {
     type V = __m256;
     type M = __m256;
     type I = __m256i;
+    type Square = [__m256; 8];
 
     const LANES: usize = 8;
     const ISA: Isa = Isa::Avx2;
@@ -248,6 +249,43 @@ impl Lanes for Avx2 {
             b[2] = _mm256_shuffle_ps::<0x44>(t1, t3);
             b[3] = _mm256_shuffle_ps::<0xee>(t1, t3);
         }
+    }
+    #[inline(always)]
+    fn zero_square(self) -> [__m256; 8] {
+        [self.zero(); 8]
+    }
+    #[inline(always)]
+    fn transpose(self, b: &mut [__m256; 8]) {
+        // Each half as 4x4 blocks within the 128-bit chunks: chunk c of
+        // half[h][m] then holds rows 4h..4h + 4 of column 4c + m.
+        let mut half = [[b[0], b[1], b[2], b[3]], [b[4], b[5], b[6], b[7]]];
+        self.transpose4(&mut half[0]);
+        self.transpose4(&mut half[1]);
+        for m in 0..4 {
+            // SAFETY: `self` proves AVX2; only register shuffles.
+            unsafe {
+                b[m] = _mm256_permute2f128_ps::<0x20>(half[0][m], half[1][m]);
+                b[4 + m] = _mm256_permute2f128_ps::<0x31>(half[0][m], half[1][m]);
+            }
+        }
+    }
+    #[inline(always)]
+    fn store_stream(self, dst: &mut [f32], v: __m256) {
+        let dst = &mut dst[..Self::LANES];
+        let p = dst.as_mut_ptr();
+        if (p as usize).is_multiple_of(32) {
+            // SAFETY: `self` proves the ISA; `dst` holds `LANES` floats and
+            // starts on the 32-byte boundary a non-temporal store needs.
+            unsafe { _mm256_stream_ps(p, v) }
+        } else {
+            self.store(dst, v);
+        }
+    }
+    #[inline(always)]
+    fn stream_fence(self) {
+        // SAFETY: SSE is part of the x86-64 baseline; a fence has no other
+        // effect than ordering stores.
+        unsafe { _mm_sfence() }
     }
     #[inline(always)]
     fn prefetch(self, data: &[f32]) {

@@ -38,6 +38,7 @@ impl Lanes for Avx512 {
     type V = __m512;
     type M = __mmask16;
     type I = __m512i;
+    type Square = [__m512; 16];
 
     const LANES: usize = 16;
     const ISA: Isa = Isa::Avx512;
@@ -247,6 +248,55 @@ impl Lanes for Avx512 {
             b[2] = _mm512_shuffle_ps::<0x44>(t1, t3);
             b[3] = _mm512_shuffle_ps::<0xee>(t1, t3);
         }
+    }
+    #[inline(always)]
+    fn zero_square(self) -> [__m512; 16] {
+        [self.zero(); 16]
+    }
+    #[inline(always)]
+    fn transpose(self, b: &mut [__m512; 16]) {
+        // Each quarter of four registers as 4x4 blocks within the 128-bit
+        // chunks: chunk c of quarter[q][m] then holds rows 4q..4q + 4 of
+        // column 4c + m.
+        let mut quarter = [[self.zero(); 4]; 4];
+        for (q, quarter) in quarter.iter_mut().enumerate() {
+            *quarter = [b[4 * q], b[4 * q + 1], b[4 * q + 2], b[4 * q + 3]];
+            self.transpose4(quarter);
+        }
+        // Then a 4x4 transpose of chunks across the quarters: column
+        // 4c + m is chunk c of quarter[0..4][m], in order.
+        for m in 0..4 {
+            let x = [quarter[0][m], quarter[1][m], quarter[2][m], quarter[3][m]];
+            // SAFETY: `self` proves AVX-512F; only register shuffles.
+            unsafe {
+                let t0 = _mm512_shuffle_f32x4::<0x44>(x[0], x[1]);
+                let t1 = _mm512_shuffle_f32x4::<0xee>(x[0], x[1]);
+                let t2 = _mm512_shuffle_f32x4::<0x44>(x[2], x[3]);
+                let t3 = _mm512_shuffle_f32x4::<0xee>(x[2], x[3]);
+                b[m] = _mm512_shuffle_f32x4::<0x88>(t0, t2);
+                b[4 + m] = _mm512_shuffle_f32x4::<0xdd>(t0, t2);
+                b[8 + m] = _mm512_shuffle_f32x4::<0x88>(t1, t3);
+                b[12 + m] = _mm512_shuffle_f32x4::<0xdd>(t1, t3);
+            }
+        }
+    }
+    #[inline(always)]
+    fn store_stream(self, dst: &mut [f32], v: __m512) {
+        let dst = &mut dst[..Self::LANES];
+        let p = dst.as_mut_ptr();
+        if (p as usize).is_multiple_of(64) {
+            // SAFETY: `self` proves the ISA; `dst` holds `LANES` floats and
+            // starts on the 64-byte boundary a non-temporal store needs.
+            unsafe { _mm512_stream_ps(p, v) }
+        } else {
+            self.store(dst, v);
+        }
+    }
+    #[inline(always)]
+    fn stream_fence(self) {
+        // SAFETY: SSE is part of the x86-64 baseline; a fence has no other
+        // effect than ordering stores.
+        unsafe { _mm_sfence() }
     }
     #[inline(always)]
     fn prefetch(self, data: &[f32]) {
