@@ -24,6 +24,9 @@ use core::ops::Range;
 /// machine's size (docs/design.md, "Planar buffers", has the measurement).
 const STREAM_FLOATS: usize = 8 << 20;
 
+/// A cache line.
+const LINE_BYTES: usize = 64;
+
 /// Slots of the widest group (AVX-512's 16 lanes per register).
 const MAX_SLOTS: usize = MAX_REGS * 16;
 
@@ -79,7 +82,9 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
             has_input: io.input.is_some(),
             has_key: key.is_some(),
             padded: false,
-            stream: frames.len() * io.output.len() >= STREAM_FLOATS,
+            // Only whole-line registers: half-line non-temporal stores to
+            // dozens of slices defeat write combining (measured slower).
+            stream: S::LANES * 4 >= LINE_BYTES && frames.len() * io.output.len() >= STREAM_FLOATS,
             len: frames.len(),
         };
         let mut any = false;
