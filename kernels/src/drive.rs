@@ -132,15 +132,19 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     key: Option<Key<'_, '_>>,
     frames: usize,
 ) {
-    // In long calls the squares start where the first channel's input
-    // starts a cache line: when every slice shares that alignment (as
-    // separate allocations of one size do), each load and store is one
-    // whole line. Short calls skip the extra tile pass this costs.
-    let head = match (key, io.input) {
-        (Some(Key::Interleaved(_)), _) => frames,
+    // In long calls the squares start at the cache-line boundary most
+    // output slices share, so their stores write whole lines (and may be
+    // non-temporal). Short calls skip the extra tile pass this costs.
+    let (offset, shared) = common_line_offset(io.output.iter().map(|p| &**p));
+    let head = match key {
+        Some(Key::Interleaved(_)) => frames,
+        // Groups of three or four registers with output slices at mixed
+        // line offsets: every store of the direct path splits a line, one
+        // register per slice in turn, and measured slower than the tile,
+        // which writes four registers per slice in a row (docs/design.md).
+        _ if !shared && plan.used() > 2 * S::LANES => frames,
         _ if frames < ALIGN_FROM_FRAMES => 0,
-        (_, Some(input)) => line_offset(input.first().copied()),
-        (_, None) => line_offset(io.output.first().map(|p| &**p)),
+        _ => offset,
     };
     let head = head.min(frames);
     let whole = head + (frames - head) / S::LANES * S::LANES;
@@ -157,10 +161,18 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     }
 }
 
-/// Frames from the start of `plane` to its first 64-byte boundary.
-fn line_offset(plane: Option<&[f32]>) -> usize {
-    let addr = plane.map_or(0, |p| p.as_ptr() as usize);
-    (64 - addr % 64) % 64 / 4
+/// The most common distance, in frames, from a slice's start to its first
+/// 64-byte boundary (the first such on a tie), and whether every slice
+/// has it.
+fn common_line_offset<'a>(planes: impl Iterator<Item = &'a [f32]>) -> (usize, bool) {
+    let mut count = [0usize; 16];
+    for plane in planes {
+        let addr = plane.as_ptr() as usize;
+        count[(64 - addr % 64) % 64 / 4] += 1;
+    }
+    let best = count.iter().max().copied().unwrap_or(0);
+    let offset = count.iter().position(|&n| n == best).unwrap_or(0);
+    (offset, best == count.iter().sum::<usize>())
 }
 
 /// One group's registers: parameters and state, loaded from the banks.
