@@ -14,9 +14,10 @@
 //!   register, transposed into frame rows in registers, processed, and
 //!   transposed back; the few frames outside whole squares use the tile.
 //! * Everything else (linked plans on interleaved buffers, a key in the
-//!   other layout) goes through a stack tile of [`TILE_FLOATS`] values: the
-//!   group's slots are gathered into interleaved rows, processed, and
-//!   scattered back.
+//!   other layout, planar outputs at mixed line offsets with groups of
+//!   three or four registers) goes through a stack tile of [`TILE_FLOATS`]
+//!   values: the group's slots are gathered into interleaved rows,
+//!   processed, and scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
 //! every group, then the next block), so each block stays in cache.
@@ -121,8 +122,10 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
 }
 
 /// Planar buffers: whole squares of `LANES` frames on the direct planar
-/// path, the frames after them (fewer than `LANES`) through the tile. A
-/// key in the other layout sends everything through the tile.
+/// path, the frames before the first line-aligned square (long calls) and
+/// after the last whole one through the tile. A key in the other layout,
+/// or output slices at mixed line offsets with groups of three or four
+/// registers, send everything through the tile.
 fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     s: S,
     plan: &Plan,
@@ -639,7 +642,7 @@ impl Planes for [&mut [f32]] {
 
 /// Prefetches the lines of `plane` the next tile of the span will use:
 /// dozens of planes accessed in short runs are more streams than the
-/// hardware prefetchers follow (docs/design.md, "Planar buffers").
+/// hardware prefetchers follow (docs/design.md, "The driver").
 #[inline(always)]
 fn prefetch_next<S: Lanes>(s: S, plane: &[f32], span: &Span<'_>) {
     // One tile ahead: two or more measured slower (docs/design.md).

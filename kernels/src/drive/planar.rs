@@ -4,10 +4,11 @@
 //! register, one load per channel slice (`LANES` frames of one channel)
 //! and one [`Lanes::transpose`] give `LANES` frame rows; the kernel runs
 //! over the rows; a transpose back and one store per channel slice write
-//! them out. The rows live in a few KiB of stack, and the loads, shuffles
-//! and stores of a square are independent of the kernel's recurrence, so
-//! the core overlaps them with its latency (docs/design.md, "Planar
-//! buffers"). Frames past the last whole square go through the tile path.
+//! them out. The slices are looked up once per group, so the inner loop is
+//! loads, shuffles, the kernel and stores. The caller (`drive`) aligns the
+//! squares to cache lines in long calls, chooses between this path and the
+//! tile, and sends the frames outside whole squares through the tile
+//! (docs/design.md, "The driver").
 
 use super::{MAX_REGS, Planes, Regs};
 use crate::bank::Bank;
@@ -21,7 +22,7 @@ use core::ops::Range;
 
 /// Output size (floats per call) from which whole aligned registers are
 /// written with non-temporal stores: 32 MiB, a last-level cache of this
-/// machine's size (docs/design.md, "Planar buffers", has the measurement).
+/// machine's size (docs/design.md, "The driver", has the measurements).
 const STREAM_FLOATS: usize = 8 << 20;
 
 /// A cache line.
