@@ -5,6 +5,8 @@
 //! (itself checked against the reference in `tests/equivalence.rs`) and,
 //! for the envelope, to the reference loop.
 
+mod common;
+
 use lanedsp::{Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings, Time};
 use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::reference;
@@ -128,8 +130,8 @@ fn compressor(isa: Isa, channels: usize) -> Compressor {
 }
 
 fn available() -> Vec<Isa> {
-    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
-    for isa in Isa::ALL.into_iter().filter(|i| !i.is_available()) {
+    let (isas, missing) = common::isa_status();
+    for isa in missing {
         println!("planar: {isa} not available on this CPU, not run");
     }
     isas

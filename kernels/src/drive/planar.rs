@@ -65,6 +65,9 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
     frames: Range<usize>,
 ) {
     debug_assert!(frames.len().is_multiple_of(S::LANES));
+    if frames.is_empty() {
+        return;
+    }
     let width = MAX_REGS * S::LANES;
     // Whole link blocks: a butterfly reads every register of its block.
     let used = plan.used().next_multiple_of(plan.max_block());
@@ -106,12 +109,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
         group.padded = group.output[..regs * S::LANES].iter().any(|p| p.is_empty());
         // A group without channels has nothing to compute or write.
         if any {
-            match regs {
-                1 => s.run_job(GroupJob::<K, 1>(group, PhantomData)),
-                2 => s.run_job(GroupJob::<K, 2>(group, PhantomData)),
-                3 => s.run_job(GroupJob::<K, 3>(group, PhantomData)),
-                _ => s.run_job(GroupJob::<K, 4>(group, PhantomData)),
-            }
+            by_regs!(regs, run_group::<S, K>(s, group));
         }
         base += n;
     }
@@ -139,6 +137,12 @@ struct Group<'a, 'p> {
 }
 
 struct GroupJob<'a, 'p, K, const N: usize>(Group<'a, 'p>, PhantomData<K>);
+
+/// Runs one group with `N` registers as one job.
+#[inline(always)]
+fn run_group<S: Lanes, K: LaneKernel, const N: usize>(s: S, group: Group<'_, '_>) {
+    s.run_job(GroupJob::<K, N>(group, PhantomData));
+}
 
 impl<K: LaneKernel, const N: usize> LaneJob for GroupJob<'_, '_, K, N> {
     type Output = ();
