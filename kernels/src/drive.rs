@@ -337,6 +337,12 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
         } = self;
         let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
         let partial = !at.n.is_multiple_of(S::LANES);
+        if at.frames.is_empty() {
+            return;
+        }
+        // The group's rows: frame `f` at `f * channels + c0`, `n` wide.
+        let rows =
+            at.frames.start * at.channels + at.c0..(at.frames.end - 1) * at.channels + at.c0 + at.n;
         if K::TWO_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
             let mut f0 = at.frames.start;
@@ -360,18 +366,58 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             regs.store(s, state, at.c0);
             return;
         }
-        for f in at.frames.clone() {
-            let lo = f * at.channels + at.c0;
-            let src = io.input.unwrap_or(&*io.output);
-            let mut x = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
-            let k = match key {
-                Some(key) => load_row::<S, N>(s, &key[lo..lo + at.n], partial),
-                None => x,
-            };
-            K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
-            store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+        {
+            let out = io.output[rows.clone()].chunks_mut(at.channels);
+            let none = core::iter::repeat(None);
+            // One loop per combination, so no per-frame choice remains.
+            match (io.input, key) {
+                (Some(i), Some(k)) => {
+                    let (i, k) = (&i[rows.clone()], &k[rows]);
+                    let (i, k) = (
+                        i.chunks(at.channels).map(Some),
+                        k.chunks(at.channels).map(Some),
+                    );
+                    steps::<S, K, N>(s, &mut regs, at.n, partial, out, i, k);
+                }
+                (Some(i), None) => {
+                    let i = i[rows].chunks(at.channels).map(Some);
+                    steps::<S, K, N>(s, &mut regs, at.n, partial, out, i, none);
+                }
+                (None, Some(k)) => {
+                    let k = k[rows].chunks(at.channels).map(Some);
+                    steps::<S, K, N>(s, &mut regs, at.n, partial, out, none, k);
+                }
+                (None, None) => {
+                    steps::<S, K, N>(s, &mut regs, at.n, partial, out, none.clone(), none);
+                }
+            }
         }
         regs.store(s, state, at.c0);
+    }
+}
+
+/// The single-pass frame loop of [`DirectJob`] over rows of `channels`
+/// floats whose first `n` belong to the group: the input row (`None`: the
+/// output row itself, in place) and the key row (`None`: the input).
+#[inline(always)]
+fn steps<'a, S: Lanes, K: LaneKernel, const N: usize>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    n: usize,
+    partial: bool,
+    out: core::slice::ChunksMut<'_, f32>,
+    input: impl Iterator<Item = Option<&'a [f32]>>,
+    key: impl Iterator<Item = Option<&'a [f32]>>,
+) {
+    for ((out, input), key) in out.zip(input).zip(key) {
+        let out = &mut out[..n];
+        let mut x = load_row::<S, N>(s, input.map_or(&*out, |i| &i[..n]), partial);
+        let k = match key {
+            Some(key) => load_row::<S, N>(s, &key[..n], partial),
+            None => x,
+        };
+        K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+        store_row::<S, N>(s, out, &x, partial);
     }
 }
 

@@ -140,6 +140,16 @@ pub trait Lanes: Copy + Send + Sync + 'static {
         let _ = data;
     }
 
+    /// `v` unchanged, but opaque to the compiler's instruction selection:
+    /// an operation producing `v` is not merged into a later one (AVX-512
+    /// would otherwise turn `select(m, a * b, c)` into a masked multiply
+    /// whose result waits for `c`, lengthening a recurrence). No-op by
+    /// default.
+    #[inline(always)]
+    fn opaque(self, v: Self::V) -> Self::V {
+        v
+    }
+
     /// Transposes the four registers as `LANES / 4` independent 4x4 blocks,
     /// one per 128-bit chunk: afterwards lane `4j + i` of `b[k]` holds what
     /// lane `4j + k` of `b[i]` held. A no-op on one-lane ISAs. Pure data

@@ -28,6 +28,18 @@ fn entry<J: LaneJob>(s: Avx512, job: J) -> J::Output {
     job.run(s)
 }
 
+/// `v` through an empty `asm!` block: see [`Lanes::opaque`].
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn opaque(mut v: __m512) -> __m512 {
+    // SAFETY: an empty template: no instruction runs and no memory, stack
+    // or flag is touched; `v` stays in its register.
+    unsafe {
+        core::arch::asm!("/* {0} */", inout(zmm_reg) v, options(pure, nomem, nostack, preserves_flags));
+    }
+    v
+}
+
 /// Lanes `0..n` set, for the masked partial loads and stores.
 #[inline(always)]
 fn prefix_mask(n: usize) -> __mmask16 {
@@ -305,6 +317,11 @@ impl Lanes for Avx512 {
             // effect; SSE is part of the x86-64 baseline.
             unsafe { _mm_prefetch::<_MM_HINT_T0>((x as *const f32).cast()) }
         }
+    }
+    #[inline(always)]
+    fn opaque(self, v: __m512) -> __m512 {
+        // SAFETY: `self` proves AVX-512F.
+        unsafe { opaque(v) }
     }
     #[inline(always)]
     fn store_chunks(self, dst: &mut [f32], stride: usize, v: __m512) {
