@@ -51,7 +51,9 @@ pub fn follow<S: Lanes>(s: S, state: S::V, x: S::V, b: &Ballistics<S>) -> S::V {
     let k = s.select(rising, b.up, b.down);
     let next = s.mul_add(s.sub(x, state), k, state);
     // Off the state's critical path: operands and masks are ready early.
-    let restart = s.mul(x, k);
+    // Opaque, so AVX-512 keeps a plain multiply and a blend instead of a
+    // masked multiply that waits for `next` (docs/design.md, "The driver").
+    let restart = s.opaque(s.mul(x, k));
     let tiny = s.lt(s.abs(state), s.splat(STATE_FLUSH));
     let instant = s.select_m(rising, b.up_instant, b.down_instant);
     s.select(s.or_m(tiny, instant), restart, next)
