@@ -335,14 +335,11 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             at,
             ..
         } = self;
-        let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
-        let partial = !at.n.is_multiple_of(S::LANES);
         if at.frames.is_empty() {
             return;
         }
-        // The group's rows: frame `f` at `f * channels + c0`, `n` wide.
-        let rows =
-            at.frames.start * at.channels + at.c0..(at.frames.end - 1) * at.channels + at.c0 + at.n;
+        let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
+        let partial = !at.n.is_multiple_of(S::LANES);
         if K::TWO_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
             let mut f0 = at.frames.start;
@@ -367,6 +364,9 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             return;
         }
         {
+            // The group's rows: frame `f` at `f * channels + c0`, `n` wide.
+            let rows = at.frames.start * at.channels + at.c0
+                ..(at.frames.end - 1) * at.channels + at.c0 + at.n;
             let out = io.output[rows.clone()].chunks_mut(at.channels);
             let none = core::iter::repeat(None);
             // One loop per combination, so no per-frame choice remains.
