@@ -6,7 +6,7 @@ mod common;
 use common::{edge_values, rng};
 use lanedsp::{EnvelopeFollower, Isa, Processor};
 use lanedsp_kernels::policy::{INPUT_CEIL, INPUT_FLOOR, MIN_COEFF, coefficient};
-use lanedsp_kernels::reference::{follow, sanitize};
+use lanedsp_kernels::reference::{flush, follow, magnitude, sanitize};
 use rand::RngExt;
 
 #[test]
@@ -21,6 +21,20 @@ fn sanitize_maps_every_bit_pattern_class() {
     assert_eq!(sanitize(f32::MIN_POSITIVE).to_bits(), 0);
     assert_eq!(sanitize(INPUT_FLOOR), INPUT_FLOOR);
     assert_eq!(sanitize(-0.25), -0.25);
+}
+
+/// The shortcuts the kernels take for `|sanitize(x)|` and for sanitizing a
+/// value already in range give the same bits, over every 61st bit pattern
+/// (both signs, every exponent) and the edge values.
+#[test]
+fn magnitude_and_flush_equal_their_sanitize_forms() {
+    let patterns = (0..=u32::MAX).step_by(61).map(f32::from_bits);
+    for x in patterns.chain(edge_values()) {
+        assert_eq!(magnitude(x).to_bits(), sanitize(x).abs().to_bits(), "{x:e}");
+        if !x.is_nan() && x.abs() <= INPUT_CEIL {
+            assert_eq!(flush(x).to_bits(), sanitize(x).to_bits(), "{x:e}");
+        }
+    }
 }
 
 #[test]

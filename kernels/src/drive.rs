@@ -178,6 +178,15 @@ fn common_line_offset<'a>(planes: impl Iterator<Item = &'a [f32]>) -> (usize, bo
     (offset, best == count.iter().sum::<usize>())
 }
 
+/// [`LaneKernel::prepare`] on each register of a row.
+#[inline(always)]
+fn prepare<S: Lanes, K: LaneKernel, const N: usize>(s: S, mut row: [S::V; N]) -> [S::V; N] {
+    for x in &mut row {
+        *x = K::prepare(s, *x);
+    }
+    row
+}
+
 /// One group's registers: parameters and state, loaded from the banks.
 struct Regs<S: Lanes, K: LaneKernel, const N: usize> {
     params: [K::Params<S>; N],
@@ -342,19 +351,25 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
         let partial = !at.n.is_multiple_of(S::LANES);
         if K::TWO_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
+            let mut xs = [[s.zero(); N]; RUN_FRAMES];
             let mut f0 = at.frames.start;
             while f0 < at.frames.end {
                 let run = f0..at.frames.end.min(f0 + RUN_FRAMES);
-                for (f, mid) in run.clone().zip(mid.iter_mut()) {
-                    let lo = f * at.channels + at.c0;
-                    let src = key.unwrap_or(io.input.unwrap_or(&*io.output));
-                    let k = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
-                    *mid = K::first(s, &regs.params, &mut regs.state, &k);
-                }
-                for (f, mid) in run.clone().zip(mid.iter()) {
+                for ((f, mid), xs) in run.clone().zip(mid.iter_mut()).zip(xs.iter_mut()) {
                     let lo = f * at.channels + at.c0;
                     let src = io.input.unwrap_or(&*io.output);
-                    let mut x = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
+                    *xs = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
+                    let k = match key {
+                        Some(key) => {
+                            prepare::<S, K, N>(s, load_row(s, &key[lo..lo + at.n], partial))
+                        }
+                        None => *xs,
+                    };
+                    *mid = K::first(s, &regs.params, &mut regs.state, &k);
+                }
+                for ((f, mid), xs) in run.clone().zip(mid.iter()).zip(xs.iter()) {
+                    let lo = f * at.channels + at.c0;
+                    let mut x = *xs;
                     K::second(s, &regs.params, &mut regs.state, &mut x, mid);
                     store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
                 }
@@ -579,18 +594,28 @@ impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
         let mut regs = Regs::<S, K, N>::load(s, self.params, self.state, self.base);
         if K::TWO_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
+            let mut xs = [[s.zero(); N]; RUN_FRAMES];
             let run_rows = RUN_FRAMES * width;
             for (r, rows) in self.tile.chunks_mut(run_rows).enumerate() {
-                let keys = match self.key_tile {
-                    Some(key) => &key[r * run_rows..r * run_rows + rows.len()],
-                    None => &*rows,
-                };
-                for (row, mid) in keys.chunks_exact(width).zip(mid.iter_mut()) {
-                    let k = load_row::<S, N>(s, row, false);
+                let keys = self
+                    .key_tile
+                    .map(|key| &key[r * run_rows..r * run_rows + rows.len()]);
+                for (i, (mid, xs)) in mid.iter_mut().zip(xs.iter_mut()).enumerate() {
+                    let Some(row) = rows.get(i * width..(i + 1) * width) else {
+                        break;
+                    };
+                    *xs = prepare::<S, K, N>(s, load_row(s, row, false));
+                    let k = match keys {
+                        Some(keys) => {
+                            let row = &keys[i * width..(i + 1) * width];
+                            prepare::<S, K, N>(s, load_row(s, row, false))
+                        }
+                        None => *xs,
+                    };
                     *mid = K::first(s, &regs.params, &mut regs.state, &k);
                 }
-                for (row, mid) in rows.chunks_exact_mut(width).zip(mid.iter()) {
-                    let mut x = load_row::<S, N>(s, row, false);
+                for ((row, mid), xs) in rows.chunks_exact_mut(width).zip(mid.iter()).zip(&xs) {
+                    let mut x = *xs;
                     K::second(s, &regs.params, &mut regs.state, &mut x, mid);
                     store_row::<S, N>(s, row, &x, false);
                 }

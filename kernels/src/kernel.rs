@@ -65,9 +65,18 @@ pub trait LaneKernel {
     /// way, so the results are identical.
     const TWO_PASS: bool = false;
 
+    /// The form in which an input sample enters the two passes (only when
+    /// [`LaneKernel::TWO_PASS`]; the compressor sanitizes it). The driver
+    /// applies it to the input and to the key, once per sample: without a
+    /// sidechain both passes get the same prepared value.
+    #[inline(always)]
+    fn prepare<S: Lanes>(_s: S, x: S::V) -> S::V {
+        x
+    }
+
     /// First pass over one frame (only when [`LaneKernel::TWO_PASS`]):
-    /// advances the state this pass owns from the key and returns what the
-    /// second pass needs for the frame.
+    /// advances the state this pass owns from the prepared key and returns
+    /// what the second pass needs for the frame.
     #[inline(always)]
     fn first<S: Lanes, const N: usize>(
         _s: S,
@@ -79,7 +88,8 @@ pub trait LaneKernel {
     }
 
     /// Second pass over one frame (only when [`LaneKernel::TWO_PASS`]): the
-    /// output from the input `x` (in place) and the first pass's value.
+    /// output from the prepared input `x` (in place) and the first pass's
+    /// value.
     #[inline(always)]
     fn second<S: Lanes, const N: usize>(
         _s: S,
@@ -92,6 +102,6 @@ pub trait LaneKernel {
 }
 
 /// Frames per run of the two-pass form ([`LaneKernel::TWO_PASS`]): the
-/// first pass's values of a run stay in L1 (16 frames x 4 registers x 64
-/// bytes = 4 KiB at most).
+/// first pass's values and the prepared inputs of a run stay in L1 (2 x 16
+/// frames x 4 registers x 64 bytes = 8 KiB at most).
 pub const RUN_FRAMES: usize = 16;

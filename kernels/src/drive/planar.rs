@@ -10,7 +10,7 @@
 //! tile, and sends the frames outside whole squares through the tile
 //! (docs/design.md, "The driver").
 
-use super::{MAX_REGS, Planes, Regs};
+use super::{MAX_REGS, Planes, Regs, prepare};
 use crate::bank::Bank;
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
@@ -187,10 +187,15 @@ impl<K: LaneKernel, const N: usize> LaneJob for GroupJob<'_, '_, K, N> {
                     };
                 }
             }
-            let keys = if has_key { &k } else { &x };
             if K::TWO_PASS {
                 for t in 0..l {
-                    let kt = column::<S, N>(keys, t);
+                    let xt = prepare::<S, K, N>(s, column::<S, N>(&x, t));
+                    set_column::<S, N>(&mut x, t, xt);
+                    let kt = if has_key {
+                        prepare::<S, K, N>(s, column::<S, N>(&k, t))
+                    } else {
+                        xt
+                    };
                     let m = K::first(s, &regs.params, &mut regs.state, &kt);
                     set_column::<S, N>(&mut mid, t, m);
                 }

@@ -4,7 +4,7 @@
 //! same name in [`crate::reference::dynamics`].
 
 use super::db::{exp2, log2};
-use super::{Ballistics, follow, sanitize};
+use super::{Ballistics, flush, follow, magnitude, sanitize};
 use crate::bank::Bank;
 use crate::kernel::LaneKernel;
 use crate::lanes::Lanes;
@@ -238,7 +238,12 @@ impl<S: Lanes> LinkLanes<S> {
 /// Lane form of [`crate::reference::dynamics::detect`].
 #[inline(always)]
 pub fn detect<S: Lanes>(s: S, p: &DetectorLanes<S>, env: S::V, key: S::V) -> S::V {
-    let a = s.abs(sanitize(s, key));
+    detect_magnitude(s, p, env, magnitude(s, key))
+}
+
+/// Lane form of [`crate::reference::dynamics::detect_magnitude`].
+#[inline(always)]
+pub fn detect_magnitude<S: Lanes>(s: S, p: &DetectorLanes<S>, env: S::V, a: S::V) -> S::V {
     let squared = s.select(s.ge(a, s.splat(RMS_FLOOR)), s.mul(a, a), s.zero());
     let d = s.select(p.rms, squared, a);
     follow(s, env, d, &p.ballistics)
@@ -275,20 +280,29 @@ pub fn smooth<S: Lanes>(s: S, p: &SmootherLanes<S>, gain: S::V, change: S::V) ->
         s.max(s.add(change, p.makeup), s.sub(s.zero(), limit)),
         limit,
     );
-    follow(s, gain, sanitize(s, target), &p.ballistics)
+    follow(s, gain, flush(s, target), &p.ballistics)
 }
 
 /// Lane form of [`crate::reference::dynamics::apply`]: `(output, mix)`.
 #[inline(always)]
 pub fn apply<S: Lanes>(s: S, p: &ApplyLanes<S>, mix: S::V, gain: S::V, x: S::V) -> (S::V, S::V) {
+    apply_sanitized(s, p, mix, gain, sanitize(s, x))
+}
+
+/// Lane form of [`crate::reference::dynamics::apply_sanitized`].
+#[inline(always)]
+pub fn apply_sanitized<S: Lanes>(
+    s: S,
+    p: &ApplyLanes<S>,
+    mix: S::V,
+    gain: S::V,
+    x: S::V,
+) -> (S::V, S::V) {
     let mix = follow(s, mix, p.mix, &p.glide);
     let linear = exp2(s, s.mul(gain, s.splat(LOG2_PER_DB)));
     let w = s.mul_add(mix, linear, s.sub(s.splat(1.0), mix));
     // Saturate an overflow (a +600 dB gain on a 2^60 input) to ±f32::MAX.
-    let y = s.min(
-        s.max(s.mul(sanitize(s, x), w), s.splat(-f32::MAX)),
-        s.splat(f32::MAX),
-    );
+    let y = s.min(s.max(s.mul(x, w), s.splat(-f32::MAX)), s.splat(f32::MAX));
     let tiny = s.lt(s.abs(y), s.splat(f32::MIN_POSITIVE));
     (s.select(tiny, s.zero(), y), mix)
 }
@@ -352,10 +366,10 @@ fn finish<S: Lanes>(
     x: S::V,
 ) -> S::V {
     let change = gain_change(s, &p.curve, level);
-    finish_change(s, p, st, change, x)
+    finish_change(s, p, st, change, sanitize(s, x))
 }
 
-/// The part of [`finish`] after the static curve.
+/// The part of [`finish`] after the static curve, on the sanitized input.
 #[inline(always)]
 fn finish_change<S: Lanes>(
     s: S,
@@ -366,7 +380,7 @@ fn finish_change<S: Lanes>(
 ) -> S::V {
     st.gain = smooth(s, &p.smoother, st.gain, change);
     st.meter = s.min(s.sub(st.gain, p.smoother.makeup), st.meter);
-    let (y, mix) = apply(s, &p.apply, st.mix, st.gain, x);
+    let (y, mix) = apply_sanitized(s, &p.apply, st.mix, st.gain, x);
     st.mix = mix;
     y
 }
@@ -427,6 +441,12 @@ macro_rules! compressor_kernel {
 
             const TWO_PASS: bool = true;
 
+            /// Both passes read the sanitized input.
+            #[inline(always)]
+            fn prepare<S: Lanes>(s: S, x: S::V) -> S::V {
+                sanitize(s, x)
+            }
+
             /// Detector (and link) and static curve: the gain change.
             #[inline(always)]
             fn first<S: Lanes, const N: usize>(
@@ -437,7 +457,8 @@ macro_rules! compressor_kernel {
             ) -> [S::V; N] {
                 let mut level = [s.zero(); N];
                 for (((level, st), p), key) in level.iter_mut().zip(st.iter_mut()).zip(p).zip(key) {
-                    st.env = detect(s, &p.detector, st.env, *key);
+                    // |sanitize(k)| is `magnitude(k)` (reference::magnitude).
+                    st.env = detect_magnitude(s, &p.detector, st.env, s.abs(*key));
                     *level = st.env;
                 }
                 // Linked channels combine their levels before the curve.

@@ -19,6 +19,23 @@ pub fn sanitize<S: Lanes>(s: S, x: S::V) -> S::V {
     s.select(keep, clamped, s.zero())
 }
 
+/// Lane form of [`crate::reference::magnitude`].
+#[inline(always)]
+pub fn magnitude<S: Lanes>(s: S, x: S::V) -> S::V {
+    let a = s.abs(x);
+    s.select(
+        s.ge(a, s.splat(INPUT_FLOOR)),
+        s.min(a, s.splat(INPUT_CEIL)),
+        s.zero(),
+    )
+}
+
+/// Lane form of [`crate::reference::flush`].
+#[inline(always)]
+pub fn flush<S: Lanes>(s: S, x: S::V) -> S::V {
+    s.select(s.ge(s.abs(x), s.splat(INPUT_FLOOR)), x, s.zero())
+}
+
 /// The two coefficients of a follower for one register, with the
 /// `k == 1` tests of [`follow`] done once instead of per sample.
 #[derive(Clone, Copy, Debug)]

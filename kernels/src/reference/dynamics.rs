@@ -7,7 +7,7 @@
 //! dB values) as `f32`; `lanedsp` derives them from user settings.
 
 use super::db::{LOG2_PER_DB, exp2, log2};
-use super::{clamp, follow, max, min, sanitize};
+use super::{clamp, flush, follow, magnitude, max, min, sanitize};
 use crate::policy::INPUT_FLOOR;
 
 /// Below this magnitude (`2^-48`, about -289 dBFS) a sample counts as `0`
@@ -132,7 +132,12 @@ impl CompressorState {
 /// (RMS, with `|k| < RMS_FLOOR` read as 0), followed with attack/release.
 #[inline(always)]
 pub fn detect(p: &Detector, env: f32, key: f32) -> f32 {
-    let a = sanitize(key).abs();
+    detect_magnitude(p, env, magnitude(key))
+}
+
+/// [`detect`] from `a = |sanitize(key)|`.
+#[inline(always)]
+pub fn detect_magnitude(p: &Detector, env: f32, a: f32) -> f32 {
     let d = if p.rms {
         if a >= RMS_FLOOR { a * a } else { 0.0 }
     } else {
@@ -193,8 +198,11 @@ pub fn curve_stage(p: &Curve, x: f32) -> f32 {
 /// attack while falling.
 #[inline(always)]
 pub fn smooth(p: &Smoother, gain: f32, change: f32) -> f32 {
+    // The clamp maps NaN to -GAIN_LIMIT_DB (`max` returns its second
+    // operand), so the target is finite and far below INPUT_CEIL: of
+    // `sanitize`, only the flush of tiny values can change it.
     let target = clamp(change + p.makeup, -GAIN_LIMIT_DB, GAIN_LIMIT_DB);
-    follow(gain, sanitize(target), p.release, p.attack)
+    follow(gain, flush(target), p.release, p.attack)
 }
 
 /// One application step: glides the mix, converts the gain to linear, and
@@ -203,11 +211,17 @@ pub fn smooth(p: &Smoother, gain: f32, change: f32) -> f32 {
 /// magnitude flushed to `0`.
 #[inline(always)]
 pub fn apply(p: &Apply, mix: f32, gain: f32, x: f32) -> (f32, f32) {
+    apply_sanitized(p, mix, gain, sanitize(x))
+}
+
+/// [`apply`] on `sanitize(x)`.
+#[inline(always)]
+pub fn apply_sanitized(p: &Apply, mix: f32, gain: f32, x: f32) -> (f32, f32) {
     let mix = follow(mix, p.mix, p.mix_coeff, p.mix_coeff);
     let linear = exp2(gain * LOG2_PER_DB);
     let w = mix.mul_add(linear, 1.0 - mix);
     // Saturate an overflow (a +600 dB gain on a 2^60 input) to ±f32::MAX.
-    let y = clamp(sanitize(x) * w, -f32::MAX, f32::MAX);
+    let y = clamp(x * w, -f32::MAX, f32::MAX);
     let y = if y.abs() < f32::MIN_POSITIVE { 0.0 } else { y };
     (y, mix)
 }

@@ -43,6 +43,28 @@ pub fn sanitize(x: f32) -> f32 {
     }
 }
 
+/// `|sanitize(x)|`, computed without the sign: `min(|x|, INPUT_CEIL)` when
+/// `|x| >= INPUT_FLOOR`, else `+0`. Every operation is exact (a selection
+/// among `|x|`, the constants and zero), so it equals `sanitize(x).abs()`
+/// bit for bit, in four operations instead of six.
+#[inline(always)]
+pub fn magnitude(x: f32) -> f32 {
+    let a = x.abs();
+    if a >= INPUT_FLOOR {
+        min(a, INPUT_CEIL)
+    } else {
+        0.0
+    }
+}
+
+/// The input rule for a value already in `[-INPUT_CEIL, INPUT_CEIL]` and
+/// not NaN: `|x| < INPUT_FLOOR` gives `+0`. On such values it equals
+/// [`sanitize`] bit for bit.
+#[inline(always)]
+pub fn flush(x: f32) -> f32 {
+    if x.abs() >= INPUT_FLOOR { x } else { 0.0 }
+}
+
 /// One step of the one-pole follower shared by every recurrence:
 /// `state` moves towards the sanitized input `x` with coefficient `up` when
 /// `x > state` and `down` otherwise:
