@@ -600,10 +600,11 @@ impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
                 let keys = self
                     .key_tile
                     .map(|key| &key[r * run_rows..r * run_rows + rows.len()]);
-                for (i, (mid, xs)) in mid.iter_mut().zip(xs.iter_mut()).enumerate() {
-                    let Some(row) = rows.get(i * width..(i + 1) * width) else {
-                        break;
-                    };
+                let frames = rows
+                    .chunks_exact(width)
+                    .zip(mid.iter_mut())
+                    .zip(xs.iter_mut());
+                for (i, ((row, mid), xs)) in frames.enumerate() {
                     *xs = prepare::<S, K, N>(s, load_row(s, row, false));
                     let k = match keys {
                         Some(keys) => {
