@@ -189,3 +189,36 @@ fn transpose_and_stream_stores_on_every_isa() {
         println!("{isa}: transpose and stream stores checked");
     }
 }
+
+/// `splice` of two registers of distinct values at every shift.
+struct Splice;
+
+impl LaneJob for Splice {
+    type Output = Vec<Vec<f32>>;
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> Vec<Vec<f32>> {
+        let l = S::LANES;
+        let values: Vec<f32> = (0..2 * l).map(|i| i as f32).collect();
+        let (prev, cur) = (s.load(&values), s.load(&values[l..]));
+        (0..l)
+            .map(|shift| {
+                let mut lanes = vec![0.0f32; l];
+                s.store(&mut lanes, s.splice(prev, cur, shift));
+                lanes
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn splice_slides_over_two_registers_on_every_isa() {
+    for isa in Isa::available() {
+        let got = Engine::new(isa).unwrap().run_job(Splice);
+        for (shift, lanes) in got.iter().enumerate() {
+            let want: Vec<f32> = (shift..shift + lanes.len()).map(|i| i as f32).collect();
+            assert_eq!(lanes, &want, "{isa}: shift {shift}");
+        }
+        println!("{isa}: splice checked at {} shifts", got.len());
+    }
+}

@@ -7,7 +7,9 @@
 
 mod common;
 
-use lanedsp::{Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings, Time};
+use lanedsp::{
+    Buffers, Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings, Sidechain, Time,
+};
 use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::reference;
 
@@ -196,8 +198,9 @@ fn slices_at_every_offset_match_the_portable_isa() {
 
 #[test]
 fn a_call_past_the_streaming_size_matches_the_reference() {
-    // 64 x 131,100 floats: past the size from which whole aligned
-    // registers are written with non-temporal stores (8 Mi floats).
+    // 64 x 131,100 floats: past the size from which whole aligned lines
+    // are written with non-temporal stores (8 Mi floats), output slices at
+    // every line offset.
     let (channels, frames) = (64, 131_100);
     let input = Planes::new(channels, frames, |_| 0);
     let (a, r) = (
@@ -227,6 +230,63 @@ fn a_call_past_the_streaming_size_matches_the_reference() {
     let names: Vec<&str> = isas.iter().map(|i| i.name()).collect();
     println!(
         "planar: a streaming-size call checked on [{}]",
+        names.join(", ")
+    );
+}
+
+#[test]
+fn streaming_calls_in_place_linked_and_with_a_key_match_the_portable_isa() {
+    // 67 x 125,300 floats (past 8 Mi): a partial last register, link
+    // groups, input and output slices at mixed line offsets, in and out of
+    // place, and a planar key at other offsets.
+    let (channels, frames) = (67, 125_300);
+    let at = |c: usize| (c * 7 + 1) % 16;
+    let out_at = |c: usize| (c * 3) % 16;
+    let want_env = run(
+        &mut follower(Isa::Scalar, channels),
+        &mut Planes::new(channels, frames, at),
+        &out_at,
+    );
+    let want_comp = run(
+        &mut compressor(Isa::Scalar, channels),
+        &mut Planes::new(channels, frames, at),
+        &out_at,
+    );
+    let key = Planes::new(channels, frames, |c| (c + 5) % 16);
+    let keyed = |isa: Isa| {
+        let input = Planes::new(channels, frames, at);
+        let mut output = Planes::new(channels, frames, out_at);
+        compressor(isa, channels)
+            .process_sidechain(
+                Buffers::Planar {
+                    input: &input.slices(),
+                    output: &mut output.slices_mut(),
+                },
+                Sidechain::Planar(&key.slices()),
+            )
+            .expect("planar with a key");
+        output.to_bits()
+    };
+    let want_keyed = keyed(Isa::Scalar);
+    let isas = available();
+    for &isa in &isas {
+        let got = run(
+            &mut follower(isa, channels),
+            &mut Planes::new(channels, frames, at),
+            &out_at,
+        );
+        assert!(got == want_env, "envelope, {isa}: differs");
+        let got = run(
+            &mut compressor(isa, channels),
+            &mut Planes::new(channels, frames, at),
+            &out_at,
+        );
+        assert!(got == want_comp, "compressor, {isa}: differs");
+        assert!(keyed(isa) == want_keyed, "keyed compressor, {isa}: differs");
+    }
+    let names: Vec<&str> = isas.iter().map(|i| i.name()).collect();
+    println!(
+        "planar: streaming calls (in place, linked, keyed) checked on [{}]",
         names.join(", ")
     );
 }

@@ -30,7 +30,7 @@ use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
-use planar::{PlanarIo, planar};
+use planar::{PlanarIo, planar, streams};
 
 /// Registers per group: enough independent recurrences to cover the latency
 /// of one step on every ISA (see docs/design.md).
@@ -139,13 +139,16 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     // output slices share, so their stores write whole lines (and may be
     // non-temporal). Short calls skip the extra tile pass this costs.
     let (offset, shared) = common_line_offset(io.output.iter().map(|p| &**p));
+    // Streaming calls write whole aligned lines of every slice whatever
+    // its offset (`planar`).
+    let stream = streams::<S>(frames, io.output.len());
     let head = match key {
         Some(Key::Interleaved(_)) => frames,
         // Groups of three or four registers with output slices at mixed
         // line offsets: every store of the direct path splits a line, one
         // register per slice in turn, and measured slower than the tile,
         // which writes four registers per slice in a row (docs/design.md).
-        _ if !shared && plan.used() > 2 * S::LANES => frames,
+        _ if !shared && !stream && plan.used() > 2 * S::LANES => frames,
         _ if frames < ALIGN_FROM_FRAMES => 0,
         _ => offset,
     };
@@ -158,7 +161,16 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     if head > 0 {
         tiled::<S, K>(s, plan, params, state, io.buffers(), key, 0..head);
     }
-    planar::<S, K>(s, plan, params, state, &mut io, planar_key, head..whole);
+    planar::<S, K>(
+        s,
+        plan,
+        params,
+        state,
+        &mut io,
+        planar_key,
+        head..whole,
+        stream,
+    );
     if whole < frames {
         tiled::<S, K>(s, plan, params, state, io.buffers(), key, whole..frames);
     }

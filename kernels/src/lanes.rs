@@ -67,6 +67,18 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// Orders earlier [`Lanes::store_stream`] writes before later stores.
     #[inline(always)]
     fn stream_fence(self) {}
+    /// Lanes `shift..LANES` of `prev` followed by lanes `0..shift` of
+    /// `cur`, for `shift < LANES`: a register's window sliding over two
+    /// consecutive registers of one channel's frames. Pure data movement;
+    /// the planar path writes whole aligned lines of slices at any line
+    /// offset with it (see `drive::planar`).
+    #[inline(always)]
+    fn splice(self, prev: Self::V, cur: Self::V, shift: usize) -> Self::V {
+        let mut pair = [0.0f32; 32];
+        self.store(&mut pair, prev);
+        self.store(&mut pair[Self::LANES..], cur);
+        self.load(&pair[shift % Self::LANES..])
+    }
 
     /// `a + b`.
     fn add(self, a: Self::V, b: Self::V) -> Self::V;

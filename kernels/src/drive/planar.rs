@@ -25,8 +25,20 @@ use core::ops::Range;
 /// machine's size (docs/design.md, "The driver", has the measurements).
 const STREAM_FLOATS: usize = 8 << 20;
 
+/// Whether a planar call of `frames` frames of `channels` output slices
+/// writes with non-temporal stores: outputs past [`STREAM_FLOATS`], on ISAs
+/// whose register is a whole cache line (half-line non-temporal stores to
+/// dozens of slices defeat write combining; measured slower on AVX2).
+pub(super) fn streams<S: Lanes>(frames: usize, channels: usize) -> bool {
+    S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= STREAM_FLOATS
+}
+
 /// A cache line.
 const LINE_BYTES: usize = 64;
+
+/// How far ahead of a square streaming calls prefetch each input and key
+/// slice: 128 frames, eight lines (measured: 64 and 256 gave the same).
+const PREFETCH_FRAMES: usize = 128;
 
 /// Slots of the widest group (AVX-512's 16 lanes per register).
 const MAX_SLOTS: usize = MAX_REGS * 16;
@@ -54,7 +66,10 @@ impl<'i, 'o> PlanarIo<'_, 'i, 'o> {
 }
 
 /// Runs kernel `K` over `frames` (a multiple of `S::LANES` long) of
-/// planar buffers, group by group, with an optional planar key.
+/// planar buffers, group by group, with an optional planar key; `stream`
+/// (from [`streams`]) writes every slice in whole aligned lines with
+/// non-temporal stores.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn planar<S: Lanes, K: LaneKernel>(
     s: S,
     plan: &Plan,
@@ -63,12 +78,21 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
     io: &mut PlanarIo<'_, '_, '_>,
     key: Option<&[&[f32]]>,
     frames: Range<usize>,
+    stream: bool,
 ) {
     debug_assert!(frames.len().is_multiple_of(S::LANES));
     if frames.is_empty() {
         return;
     }
-    let width = MAX_REGS * S::LANES;
+    // Streaming calls are out of cache: one register per group keeps the
+    // slices read and written at once few enough for the hardware to
+    // stream (32 at a time instead of 128; measured in docs/design.md).
+    // A register holds whole link blocks (at most 16 slots) there.
+    let width = if stream {
+        S::LANES.max(plan.max_block())
+    } else {
+        MAX_REGS * S::LANES
+    };
     // Whole link blocks: a butterfly reads every register of its block.
     let used = plan.used().next_multiple_of(plan.max_block());
     let mut base = 0;
@@ -86,9 +110,8 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
             has_input: io.input.is_some(),
             has_key: key.is_some(),
             padded: false,
-            // Only whole-line registers: half-line non-temporal stores to
-            // dozens of slices defeat write combining (measured slower).
-            stream: S::LANES * 4 >= LINE_BYTES && frames.len() * io.output.len() >= STREAM_FLOATS,
+            shift: [0; MAX_SLOTS],
+            stream: stream && S::LANES * 4 == LINE_BYTES,
             len: frames.len(),
         };
         let mut any = false;
@@ -97,6 +120,9 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
             if (base..base + n).contains(&slot) {
                 let i = slot - base;
                 group.output[i] = &mut plane[frames.clone()];
+                // Frames from the slice's start to its first line boundary.
+                let addr = group.output[i].as_ptr() as usize;
+                group.shift[i] = (LINE_BYTES - addr % LINE_BYTES) % LINE_BYTES / 4;
                 if let Some(input) = io.input {
                     group.input[i] = &input[c][frames.clone()];
                 }
@@ -130,7 +156,11 @@ struct Group<'a, 'p> {
     has_key: bool,
     /// Whether any slot of the group is padding.
     padded: bool,
-    /// Whether to write with non-temporal stores ([`STREAM_FLOATS`]).
+    /// Per slot: frames from the start of its output slice to the slice's
+    /// first cache-line boundary (`0..16`, a whole register on AVX-512).
+    shift: [usize; MAX_SLOTS],
+    /// Whether to write whole aligned lines with non-temporal stores
+    /// ([`streams`]; only when a register is a cache line).
     stream: bool,
     /// Frames of each slice.
     len: usize,
@@ -149,101 +179,171 @@ impl<K: LaneKernel, const N: usize> LaneJob for GroupJob<'_, '_, K, N> {
 
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        let Group {
-            params,
-            state,
-            base,
-            input,
-            mut output,
-            key,
-            has_input,
-            has_key,
-            padded,
-            stream,
-            len,
-        } = self.0;
-        let l = S::LANES;
-        let mut regs = Regs::<S, K, N>::load(s, params, state, base);
-        // Register r's square: element t holds frame o + t.
-        let mut x = [s.zero_square(); N];
-        let mut k = [s.zero_square(); N];
-        let mut mid = [s.zero_square(); N];
-        let mut o = 0;
-        while o < len {
-            for (r, x) in x.iter_mut().enumerate() {
-                *x = match (has_input, padded) {
-                    (true, false) => gather::<S, _, false>(s, &input[r * l..], o),
-                    (true, true) => gather::<S, _, true>(s, &input[r * l..], o),
-                    (false, false) => gather::<S, _, false>(s, &output[r * l..], o),
-                    (false, true) => gather::<S, _, true>(s, &output[r * l..], o),
-                };
+        if self.0.stream {
+            run_squares::<S, K, N, true>(s, self.0);
+        } else {
+            run_squares::<S, K, N, false>(s, self.0);
+        }
+    }
+}
+
+/// The group's squares in order. With `STREAM`, register `r`'s square is
+/// kept until the next one is computed: each slice is then written as the
+/// whole aligned line that straddles the two ([`Lanes::splice`]), one
+/// square behind, with a non-temporal store; the first and the last square
+/// are also written with plain stores, which cover the slice's frames
+/// before its first line boundary and after its last one. The lines
+/// overlap those stores only with the same values, and in place no frame
+/// is written before it has been read.
+#[inline(always)]
+fn run_squares<S: Lanes, K: LaneKernel, const N: usize, const STREAM: bool>(
+    s: S,
+    group: Group<'_, '_>,
+) {
+    let Group {
+        params,
+        state,
+        base,
+        input,
+        mut output,
+        key,
+        has_input,
+        has_key,
+        padded,
+        shift,
+        stream: _,
+        len,
+    } = group;
+    let l = S::LANES;
+    let mut regs = Regs::<S, K, N>::load(s, params, state, base);
+    // Register r's square: element t holds frame o + t. With `STREAM`, the
+    // current and the previous square take turns in `squares`.
+    let mut squares = [[s.zero_square(); N]; 2];
+    let mut k = [s.zero_square(); N];
+    let mut mid = [s.zero_square(); N];
+    let mut o = 0;
+    let mut odd = false;
+    while o < len {
+        if STREAM {
+            // Out of cache, the squares' loads would each wait for memory:
+            // ask for the lines `PREFETCH_FRAMES` ahead of them.
+            let ahead = o + PREFETCH_FRAMES;
+            if has_input {
+                prefetch::<S, _>(s, &input[..N * l], N * l, ahead);
+            } else {
+                prefetch::<S, _>(s, &output[..N * l], N * l, ahead);
             }
             if has_key {
-                for (r, k) in k.iter_mut().enumerate() {
-                    *k = if padded {
-                        gather::<S, _, true>(s, &key[r * l..], o)
-                    } else {
-                        gather::<S, _, false>(s, &key[r * l..], o)
-                    };
-                }
+                prefetch::<S, _>(s, &key[..N * l], N * l, ahead);
             }
-            if K::TWO_PASS {
-                for t in 0..l {
-                    let xt = prepare::<S, K, N>(s, column::<S, N>(&x, t));
-                    set_column::<S, N>(&mut x, t, xt);
-                    let kt = if has_key {
-                        prepare::<S, K, N>(s, column::<S, N>(&k, t))
-                    } else {
-                        xt
-                    };
-                    let m = K::first(s, &regs.params, &mut regs.state, &kt);
-                    set_column::<S, N>(&mut mid, t, m);
-                }
-                for t in 0..l {
-                    let mut xt = column::<S, N>(&x, t);
-                    K::second(
-                        s,
-                        &regs.params,
-                        &mut regs.state,
-                        &mut xt,
-                        &column::<S, N>(&mid, t),
-                    );
-                    set_column::<S, N>(&mut x, t, xt);
-                }
-            } else if has_key {
-                for t in 0..l {
-                    let mut xt = column::<S, N>(&x, t);
-                    K::step_frame(
-                        s,
-                        &regs.params,
-                        &mut regs.state,
-                        &mut xt,
-                        &column::<S, N>(&k, t),
-                    );
-                    set_column::<S, N>(&mut x, t, xt);
-                }
-            } else {
-                for t in 0..l {
-                    let mut xt = column::<S, N>(&x, t);
-                    let kt = xt;
-                    K::step_frame(s, &regs.params, &mut regs.state, &mut xt, &kt);
-                    set_column::<S, N>(&mut x, t, xt);
-                }
-            }
-            for (r, x) in x.iter_mut().enumerate() {
-                let planes = &mut output[r * l..];
-                match (padded, stream) {
-                    (false, false) => scatter::<S, false, false>(s, planes, o, x),
-                    (false, true) => scatter::<S, false, true>(s, planes, o, x),
-                    (true, false) => scatter::<S, true, false>(s, planes, o, x),
-                    (true, true) => scatter::<S, true, true>(s, planes, o, x),
-                }
-            }
-            o += l;
         }
-        regs.store(s, state, base);
-        if stream {
-            s.stream_fence();
+        let [even_squares, odd_squares] = &mut squares;
+        let (x, prev) = if STREAM && odd {
+            (odd_squares, &*even_squares)
+        } else {
+            (even_squares, &*odd_squares)
+        };
+        for (r, x) in x.iter_mut().enumerate() {
+            *x = match (has_input, padded) {
+                (true, false) => gather::<S, _, false>(s, &input[r * l..], o),
+                (true, true) => gather::<S, _, true>(s, &input[r * l..], o),
+                (false, false) => gather::<S, _, false>(s, &output[r * l..], o),
+                (false, true) => gather::<S, _, true>(s, &output[r * l..], o),
+            };
+        }
+        if has_key {
+            for (r, k) in k.iter_mut().enumerate() {
+                *k = if padded {
+                    gather::<S, _, true>(s, &key[r * l..], o)
+                } else {
+                    gather::<S, _, false>(s, &key[r * l..], o)
+                };
+            }
+        }
+        if K::TWO_PASS {
+            for t in 0..l {
+                let xt = prepare::<S, K, N>(s, column::<S, N>(x, t));
+                set_column::<S, N>(x, t, xt);
+                let kt = if has_key {
+                    prepare::<S, K, N>(s, column::<S, N>(&k, t))
+                } else {
+                    xt
+                };
+                let m = K::first(s, &regs.params, &mut regs.state, &kt);
+                set_column::<S, N>(&mut mid, t, m);
+            }
+            for t in 0..l {
+                let mut xt = column::<S, N>(x, t);
+                K::second(
+                    s,
+                    &regs.params,
+                    &mut regs.state,
+                    &mut xt,
+                    &column::<S, N>(&mid, t),
+                );
+                set_column::<S, N>(x, t, xt);
+            }
+        } else if has_key {
+            for t in 0..l {
+                let mut xt = column::<S, N>(x, t);
+                K::step_frame(
+                    s,
+                    &regs.params,
+                    &mut regs.state,
+                    &mut xt,
+                    &column::<S, N>(&k, t),
+                );
+                set_column::<S, N>(x, t, xt);
+            }
+        } else {
+            for t in 0..l {
+                let mut xt = column::<S, N>(x, t);
+                let kt = xt;
+                K::step_frame(s, &regs.params, &mut regs.state, &mut xt, &kt);
+                set_column::<S, N>(x, t, xt);
+            }
+        }
+        for (r, (x, prev)) in x.iter_mut().zip(prev).enumerate() {
+            let planes = &mut output[r * l..];
+            if STREAM {
+                let shift = &shift[r * l..];
+                match (padded, o == 0) {
+                    (false, false) => scatter_lines::<S, false>(s, planes, shift, o, x, prev),
+                    (true, false) => scatter_lines::<S, true>(s, planes, shift, o, x, prev),
+                    // The first square: transposed back and stored plainly.
+                    (false, true) => scatter::<S, false>(s, planes, o, x),
+                    (true, true) => scatter::<S, true>(s, planes, o, x),
+                }
+            } else if padded {
+                scatter::<S, true>(s, planes, o, x);
+            } else {
+                scatter::<S, false>(s, planes, o, x);
+            }
+        }
+        o += l;
+        odd = !odd;
+    }
+    if STREAM && len > 0 {
+        // The last square (already transposed back), stored plainly.
+        let last = &squares[usize::from(!odd)];
+        for (r, square) in last.iter().enumerate() {
+            for (plane, &v) in output[r * l..].iter_mut().zip(square.as_ref()) {
+                if !plane.is_empty() {
+                    s.store(&mut plane[len - l..], v);
+                }
+            }
+        }
+        s.stream_fence();
+    }
+    regs.store(s, state, base);
+}
+
+/// Prefetches frame `ahead` of each of the first `count` slices that has it.
+#[inline(always)]
+fn prefetch<S: Lanes, P: Planes + ?Sized>(s: S, planes: &P, count: usize, ahead: usize) {
+    for i in 0..count {
+        if let Some(lines) = planes.plane(i).get(ahead..) {
+            s.prefetch(lines);
         }
     }
 }
@@ -289,7 +389,7 @@ fn gather<S: Lanes, P: Planes + ?Sized, const PADDED: bool>(
 /// The inverse of [`gather`]; padding slots are not written (`square` is
 /// left transposed back).
 #[inline(always)]
-fn scatter<S: Lanes, const PADDED: bool, const STREAM: bool>(
+fn scatter<S: Lanes, const PADDED: bool>(
     s: S,
     planes: &mut [&mut [f32]],
     o: usize,
@@ -300,11 +400,31 @@ fn scatter<S: Lanes, const PADDED: bool, const STREAM: bool>(
     for (i, &v) in square.as_ref().iter().enumerate() {
         let plane = &mut planes[i];
         if !PADDED || !plane.is_empty() {
-            if STREAM {
-                s.store_stream(&mut plane[o..], v);
-            } else {
-                s.store(&mut plane[o..], v);
-            }
+            s.store(&mut plane[o..], v);
+        }
+    }
+}
+
+/// [`scatter`] for streaming (`o > 0`, one register per cache line): each
+/// slice gets the aligned line that starts `shift` frames into the
+/// previous square, `prev` (already transposed back), and ends `shift`
+/// frames into this one, with a non-temporal store.
+#[inline(always)]
+fn scatter_lines<S: Lanes, const PADDED: bool>(
+    s: S,
+    planes: &mut [&mut [f32]],
+    shift: &[usize],
+    o: usize,
+    square: &mut S::Square,
+    prev: &S::Square,
+) {
+    s.transpose(square);
+    let l = S::LANES;
+    let planes = &mut planes[..l];
+    let lines = square.as_ref().iter().zip(prev.as_ref()).zip(&shift[..l]);
+    for (plane, ((&v, &p), &shift)) in planes.iter_mut().zip(lines) {
+        if !PADDED || !plane.is_empty() {
+            s.store_stream(&mut plane[o - l + shift..], s.splice(p, v, shift));
         }
     }
 }

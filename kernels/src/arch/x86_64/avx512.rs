@@ -23,6 +23,17 @@ impl Avx512 {
     }
 }
 
+/// Lane indices `0..32` of a register pair, for [`Lanes::splice`].
+static PAIR_INDEX: [i32; 32] = {
+    let mut index = [0; 32];
+    let mut i = 0;
+    while i < 32 {
+        index[i] = i as i32;
+        i += 1;
+    }
+    index
+};
+
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
 fn entry<J: LaneJob>(s: Avx512, job: J) -> J::Output {
     job.run(s)
@@ -302,6 +313,17 @@ impl Lanes for Avx512 {
             unsafe { _mm512_stream_ps(p, v) }
         } else {
             self.store(dst, v);
+        }
+    }
+    #[inline(always)]
+    fn splice(self, prev: __m512, cur: __m512, shift: usize) -> __m512 {
+        // Lane j takes lane `shift + j` of the pair (index bit 4 picks `cur`).
+        let index = &PAIR_INDEX[shift % 16..][..16];
+        // SAFETY: `self` proves AVX-512F; `index` holds 16 `i32` (an
+        // unaligned load); the permute only moves lanes.
+        unsafe {
+            let index = _mm512_loadu_si512(index.as_ptr().cast());
+            _mm512_permutex2var_ps(prev, index, cur)
         }
     }
     #[inline(always)]
