@@ -15,9 +15,9 @@
 //!   transposed back; the few frames outside whole squares use the tile.
 //! * Everything else (linked plans on interleaved buffers, a key in the
 //!   other layout, planar outputs at mixed line offsets with groups of
-//!   three or four registers) goes through a stack tile of [`TILE_FLOATS`]
-//!   values: the group's slots are gathered into interleaved rows,
-//!   processed, and scattered back.
+//!   three or four registers, unless the call streams) goes through a
+//!   stack tile of [`TILE_FLOATS`] values: the group's slots are gathered
+//!   into interleaved rows, processed, and scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
 //! every group, then the next block), so each block stays in cache.

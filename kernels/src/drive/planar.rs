@@ -8,7 +8,9 @@
 //! loads, shuffles, the kernel and stores. The caller (`drive`) aligns the
 //! squares to cache lines in long calls, chooses between this path and the
 //! tile, and sends the frames outside whole squares through the tile
-//! (docs/design.md, "The driver").
+//! (docs/design.md, "The driver"). Calls larger than the cache *stream*:
+//! one register per group, input prefetched, and every slice written in
+//! whole aligned lines with non-temporal stores, whatever its offset.
 
 use super::{MAX_REGS, Planes, Regs, prepare};
 use crate::bank::Bank;
