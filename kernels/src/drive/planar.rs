@@ -329,11 +329,7 @@ fn run_squares<S: Lanes, K: LaneKernel, const N: usize, const STREAM: bool>(
         // The last square (already transposed back), stored plainly.
         let last = &squares[usize::from(!odd)];
         for (r, square) in last.iter().enumerate() {
-            for (plane, &v) in output[r * l..].iter_mut().zip(square.as_ref()) {
-                if !plane.is_empty() {
-                    s.store(&mut plane[len - l..], v);
-                }
-            }
+            store_square::<S, true>(s, &mut output[r * l..], len - l, square);
         }
         s.stream_fence();
     }
@@ -398,9 +394,21 @@ fn scatter<S: Lanes, const PADDED: bool>(
     square: &mut S::Square,
 ) {
     s.transpose(square);
+    store_square::<S, PADDED>(s, planes, o, square);
+}
+
+/// Stores a square already transposed back: register `i` to frames
+/// `o..o + LANES` of `planes[i]`; when `PADDED`, empty slices (padding
+/// slots) are skipped.
+#[inline(always)]
+fn store_square<S: Lanes, const PADDED: bool>(
+    s: S,
+    planes: &mut [&mut [f32]],
+    o: usize,
+    square: &S::Square,
+) {
     let planes = &mut planes[..S::LANES];
-    for (i, &v) in square.as_ref().iter().enumerate() {
-        let plane = &mut planes[i];
+    for (plane, &v) in planes.iter_mut().zip(square.as_ref()) {
         if !PADDED || !plane.is_empty() {
             s.store(&mut plane[o..], v);
         }
