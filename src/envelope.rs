@@ -63,8 +63,19 @@ impl EnvelopeFollower {
     /// The same follower running on `isa` instead; an error if this CPU
     /// cannot run it. Tests and benchmarks use this to force a path.
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = Engine::new(isa)?;
+        self.engine = Engine::new(isa)?.with_stream_threshold(self.engine.stream_threshold());
         Ok(self)
+    }
+
+    /// The same processor with planar calls streaming from `floats` floats
+    /// of output per call (channels times frames) instead of
+    /// [`STREAM_FLOATS`](crate::STREAM_FLOATS): non-temporal stores and
+    /// prefetched loads on AVX-512, which pay once a call's output no
+    /// longer fits in the last-level cache. The output is the same bits
+    /// either way.
+    pub fn with_stream_threshold(mut self, floats: usize) -> Self {
+        self.engine = self.engine.with_stream_threshold(floats);
+        self
     }
 
     /// Sets the attack and release times of every channel. Takes effect at

@@ -16,7 +16,9 @@
 //! * Dispatch: the widest ISA this CPU runs is detected once and cached
 //!   ([`selected_isa`]); `LANEDSP_ISA=scalar|avx2|avx512|neon` overrides it,
 //!   and every processor can be built for any available ISA
-//!   (`with_isa`).
+//!   (`with_isa`). Planar calls past the cache stream (non-temporal
+//!   stores, on AVX-512) from [`STREAM_FLOATS`] floats of output, or the
+//!   size `with_stream_threshold` sets.
 //! * Exactness: every ISA gives output bit-identical (`to_bits`) to the
 //!   scalar reference in [`lanedsp_kernels::reference`], for every input,
 //!   NaN, infinities and subnormals included (docs/kernels.md).
@@ -40,6 +42,7 @@ mod time;
 pub use compressor::{Compressor, Detection, LinkMode, Makeup, Mode, Settings};
 pub use envelope::EnvelopeFollower;
 pub use error::{Error, Result};
+pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::{Buffers, Isa, Key as Sidechain, ShapeError};
 pub use params::MAX_CHANNELS;

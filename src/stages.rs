@@ -92,8 +92,16 @@ macro_rules! stage {
 
             /// The same stage running on `isa`.
             pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-                self.0.engine = Engine::new(isa)?;
+                self.0.engine = Engine::new(isa)?
+                    .with_stream_threshold(self.0.engine.stream_threshold());
                 Ok(self)
+            }
+
+            /// The same stage with planar calls streaming from `floats`
+            /// floats of output ([`Engine::with_stream_threshold`]).
+            pub fn with_stream_threshold(mut self, floats: usize) -> Self {
+                self.0.engine = self.0.engine.with_stream_threshold(floats);
+                self
             }
 
             /// The kernel parameters of `channel` (for the scalar reference).

@@ -97,7 +97,8 @@ fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
 }
 
 /// A stream cut into random blocks (lengths 0 and 1 included), each block in
-/// a random layout, equals the one-shot reference.
+/// a random layout, equals the one-shot reference; every other stream with
+/// the planar blocks streaming (`with_stream_threshold(0)`).
 fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(2);
     let (counts, streams): (&[usize], usize) = if reduced() {
@@ -106,13 +107,18 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
         (&[1, 2, 3, 8, 15, 16, 17, 33, 67, 256], 4)
     };
     for &channels in counts {
-        for _ in 0..streams {
+        for stream in 0..streams {
             let len = 4096;
             let settings = K::settings(&mut rng, channels);
             let input = planes(&mut rng, channels, len, 0.01);
             let key = K::key(&mut rng, &input);
             let want = K::reference(&settings, &input, key.as_ref());
+            // Every other stream takes the streaming planar path (whole
+            // aligned lines, non-temporal stores) in every planar block.
             let mut proc = K::build(isa, &settings);
+            if stream % 2 == 1 {
+                proc = K::streaming(proc);
+            }
             let mut got: Planes = vec![Vec::new(); channels];
             let mut cuts = Vec::new();
             let mut at = 0;
@@ -134,7 +140,12 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
                 at += block;
             }
             check(
-                || format!("{channels} ch split as {cuts:?}"),
+                || {
+                    format!(
+                        "{channels} ch split as {cuts:?}, streaming {}",
+                        stream % 2 == 1
+                    )
+                },
                 &input,
                 &got,
                 &want,

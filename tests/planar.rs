@@ -236,17 +236,25 @@ fn a_call_past_the_streaming_size_matches_the_reference() {
 
 #[test]
 fn streaming_calls_in_place_linked_and_with_a_key_match_the_portable_isa() {
-    // 67 x 125,300 floats (past 8 Mi): a partial last register, link
-    // groups, input and output slices at mixed line offsets. The envelope
-    // in and out of place; the compressor (the costly one under the CI's
-    // emulators) in place, and out of place with a planar key at other
-    // offsets.
-    let (channels, frames) = (67, 125_300);
+    // Every planar call streams (threshold 0), so short calls take the
+    // path that calls past the cache size take: 67 channels (a partial
+    // last register, link groups), input, output and key slices at mixed
+    // line offsets, calls of less than one square, a few squares, and
+    // long enough to align the squares. The envelope in and out of place;
+    // the compressor in place, and out of place with a planar key.
+    let channels = 67;
     let at = |c: usize| (c * 7 + 1) % 16;
     let out_at = |c: usize| (c * 3) % 16;
-    let key = Planes::new(channels, frames, |c| (c + 5) % 16);
-    let compressed = |isa: Isa| {
-        let mut comp = compressor(isa, channels);
+    let streaming = |isa: Isa| {
+        (
+            follower(isa, channels).with_stream_threshold(0),
+            compressor(isa, channels).with_stream_threshold(0),
+        )
+    };
+    let results = |isa: Isa, frames: usize| {
+        let (mut env, mut comp) = streaming(isa);
+        let envelope = run(&mut env, &mut Planes::new(channels, frames, at), &out_at);
+        let key = Planes::new(channels, frames, |c| (c + 5) % 16);
         let mut input = Planes::new(channels, frames, at);
         let mut output = Planes::new(channels, frames, out_at);
         comp.process_sidechain(
@@ -260,23 +268,22 @@ fn streaming_calls_in_place_linked_and_with_a_key_match_the_portable_isa() {
         comp.reset();
         comp.process_planar_in_place(&mut input.slices_mut())
             .expect("planar in place");
-        [output.to_bits(), input.to_bits()]
+        (envelope, [output.to_bits(), input.to_bits()])
     };
-    let want_env = run(
-        &mut follower(Isa::Scalar, channels),
-        &mut Planes::new(channels, frames, at),
-        &out_at,
-    );
-    let want_comp = compressed(Isa::Scalar);
     let isas = available();
-    for &isa in &isas {
-        let got = run(
-            &mut follower(isa, channels),
-            &mut Planes::new(channels, frames, at),
-            &out_at,
-        );
-        assert!(got == want_env, "envelope, {isa}: differs");
-        assert!(compressed(isa) == want_comp, "compressor, {isa}: differs");
+    for frames in [5, 16, 47, 300, 2_011] {
+        let want = results(Isa::Scalar, frames);
+        for &isa in &isas {
+            let (envelope, compressed) = results(isa, frames);
+            assert!(
+                envelope == want.0,
+                "envelope, {isa}, {frames} frames: differs"
+            );
+            assert!(
+                compressed == want.1,
+                "compressor, {isa}, {frames} frames: differs"
+            );
+        }
     }
     let names: Vec<&str> = isas.iter().map(|i| i.name()).collect();
     println!(

@@ -69,6 +69,16 @@ fn process_calls_do_not_allocate() {
             env.set_times(0.002, 0.2).unwrap();
             env.reset();
             let after = allocations();
+            // The streaming planar path (threshold 0: every planar call).
+            let mut env = env.with_stream_threshold(0);
+            let before_stream = allocations();
+            env.process_planar(&ins, &mut outs).unwrap();
+            env.process_planar_in_place(&mut outs).unwrap();
+            assert_eq!(
+                allocations(),
+                before_stream,
+                "{isa}, {channels} channels: allocated in a streaming call"
+            );
             assert_eq!(
                 after, before,
                 "{isa}, {channels} channels: allocated in a process call"
@@ -98,9 +108,19 @@ fn compressor_process_calls_and_realtime_setters_do_not_allocate() {
             let frames = vec![0.25f32; len * channels];
             let mut frames_out = frames.clone();
 
+            // The streaming planar path (threshold 0: every planar call).
+            let mut streaming = comp.clone().with_stream_threshold(0);
             let before = allocations();
             comp.process_planar(&ins, &mut outs).unwrap();
             comp.process_planar_in_place(&mut outs).unwrap();
+            let before_stream = allocations();
+            streaming.process_planar(&ins, &mut outs).unwrap();
+            streaming.process_planar_in_place(&mut outs).unwrap();
+            assert_eq!(
+                allocations(),
+                before_stream,
+                "{isa}: streaming call allocated"
+            );
             comp.process_interleaved(&frames, &mut frames_out).unwrap();
             comp.process_interleaved_in_place(&mut frames_out).unwrap();
             comp.process_sidechain(

@@ -30,6 +30,7 @@ use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
+pub use planar::STREAM_FLOATS;
 use planar::{PlanarIo, planar, streams};
 
 /// Registers per group: enough independent recurrences to cover the latency
@@ -67,6 +68,8 @@ pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {
     pub(crate) buffers: Buffers<'b, 'i, 'o>,
     pub(crate) key: Option<Key<'b, 'k>>,
     pub(crate) frames: usize,
+    /// Output floats from which planar calls stream ([`STREAM_FLOATS`]).
+    pub(crate) stream_floats: usize,
 }
 
 /// Runs kernel `K` on ISA `S`. This function and its loops over groups and
@@ -82,6 +85,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         buffers,
         key,
         frames,
+        stream_floats,
     } = run;
     let direct_key = match key {
         None => Some(None),
@@ -108,14 +112,14 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 input: Some(input),
                 output,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream_floats);
         }
         (Buffers::PlanarInPlace { bufs }, _) => {
             let io = PlanarIo {
                 input: None,
                 output: bufs,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream_floats);
         }
         (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames),
     }
@@ -125,7 +129,9 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
 /// path, the frames before the first line-aligned square (long calls) and
 /// after the last whole one through the tile. A key in the other layout,
 /// or output slices at mixed line offsets with groups of three or four
-/// registers, send everything through the tile.
+/// registers, send everything through the tile. Calls of at least
+/// `stream_floats` output floats stream (`planar::streams`).
+#[allow(clippy::too_many_arguments)]
 fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     s: S,
     plan: &Plan,
@@ -134,6 +140,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     mut io: PlanarIo<'_, '_, '_>,
     key: Option<Key<'_, '_>>,
     frames: usize,
+    stream_floats: usize,
 ) {
     // In long calls the squares start at the cache-line boundary most
     // output slices share, so their stores write whole lines (and may be
@@ -141,7 +148,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     let (offset, shared) = common_line_offset(io.output.iter().map(|p| &**p));
     // Streaming calls write whole aligned lines of every slice whatever
     // its offset (`planar`).
-    let stream = streams::<S>(frames, io.output.len());
+    let stream = streams::<S>(frames, io.output.len(), stream_floats);
     let head = match key {
         Some(Key::Interleaved(_)) => frames,
         // Groups of three or four registers with output slices at mixed

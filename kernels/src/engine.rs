@@ -2,7 +2,7 @@
 
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
-use crate::drive::{Run, drive};
+use crate::drive::{Run, STREAM_FLOATS, drive};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
@@ -28,11 +28,16 @@ impl fmt::Display for IsaUnavailable {
 
 impl std::error::Error for IsaUnavailable {}
 
-/// An ISA that this CPU runs, holding the token that proves it.
+/// An ISA that this CPU runs, holding the token that proves it, and the
+/// output size from which planar calls stream
+/// ([`Engine::with_stream_threshold`]).
 ///
 /// Choosing the ISA costs one `match` per call, not per sample.
 #[derive(Clone, Copy, Debug)]
-pub struct Engine(Token);
+pub struct Engine {
+    token: Token,
+    stream_floats: usize,
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Token {
@@ -59,17 +64,45 @@ impl Engine {
             #[allow(unreachable_patterns)]
             _ => None,
         };
-        token.map(Engine).ok_or(IsaUnavailable(isa))
+        token
+            .map(|token| Engine {
+                token,
+                stream_floats: STREAM_FLOATS,
+            })
+            .ok_or(IsaUnavailable(isa))
     }
 
     /// The engine for the process-wide selection ([`isa::selected`]).
     pub fn selected() -> Engine {
-        Engine::new(isa::selected()).unwrap_or(Engine(Token::Scalar(Scalar)))
+        Engine::new(isa::selected()).unwrap_or(Engine {
+            token: Token::Scalar(Scalar),
+            stream_floats: STREAM_FLOATS,
+        })
+    }
+
+    /// The same engine with planar calls streaming from `floats` floats of
+    /// output per call (channels times frames) instead of
+    /// [`STREAM_FLOATS`]: their stores bypass the cache (non-temporal) and
+    /// their loads are prefetched, which pays once the output no longer
+    /// fits in the last-level cache. Set it to your cache's size in floats,
+    /// `usize::MAX` to never stream, `0` to always. Only ISAs whose
+    /// register is a whole cache line (AVX-512) stream; the output is the
+    /// same bits either way.
+    pub fn with_stream_threshold(self, floats: usize) -> Engine {
+        Engine {
+            stream_floats: floats,
+            ..self
+        }
+    }
+
+    /// The output size (floats per call) from which planar calls stream.
+    pub fn stream_threshold(&self) -> usize {
+        self.stream_floats
     }
 
     /// The ISA this engine runs.
     pub fn isa(&self) -> Isa {
-        match self.0 {
+        match self.token {
             Token::Scalar(_) => Isa::Scalar,
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(_) => Isa::Avx2,
@@ -82,7 +115,7 @@ impl Engine {
 
     /// Runs any lane job on this engine's ISA.
     pub fn run_job<J: LaneJob>(&self, job: J) -> J::Output {
-        match self.0 {
+        match self.token {
             Token::Scalar(s) => s.run_job(job),
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => s.run_job(job),
@@ -128,8 +161,9 @@ impl Engine {
             buffers,
             key,
             frames,
+            stream_floats: self.stream_floats,
         };
-        match self.0 {
+        match self.token {
             Token::Scalar(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => drive::<_, K>(s, run),

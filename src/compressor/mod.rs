@@ -102,8 +102,19 @@ impl Compressor {
     /// The same processor running on `isa`; an error if this CPU cannot
     /// run it. Tests and benchmarks use this to force a path.
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = Engine::new(isa)?;
+        self.engine = Engine::new(isa)?.with_stream_threshold(self.engine.stream_threshold());
         Ok(self)
+    }
+
+    /// The same processor with planar calls streaming from `floats` floats
+    /// of output per call (channels times frames) instead of
+    /// [`STREAM_FLOATS`](crate::STREAM_FLOATS): non-temporal stores and
+    /// prefetched loads on AVX-512, which pay once a call's output no
+    /// longer fits in the last-level cache. The output is the same bits
+    /// either way.
+    pub fn with_stream_threshold(mut self, floats: usize) -> Self {
+        self.engine = self.engine.with_stream_threshold(floats);
+        self
     }
 
     /// Sets the settings of every channel (between blocks; no clicks).

@@ -28,6 +28,8 @@ pub trait KernelCase {
     fn settings(rng: &mut impl RngExt, channels: usize) -> Self::Settings;
     /// Builds the processor on `isa`.
     fn build(isa: Isa, settings: &Self::Settings) -> Self::Proc;
+    /// The same processor streaming every planar call (threshold 0).
+    fn streaming(proc: Self::Proc) -> Self::Proc;
     /// The detector input (sidechain) that goes with `input`, if any.
     fn key(_rng: &mut impl RngExt, _input: &Planes) -> Option<Planes> {
         None
@@ -133,6 +135,9 @@ impl KernelCase for Envelope {
             env.set_channel_times(c, a, r).expect("valid times");
         }
         env
+    }
+    fn streaming(proc: EnvelopeFollower) -> EnvelopeFollower {
+        proc.with_stream_threshold(0)
     }
 
     fn reference(s: &EnvelopeSettings, input: &Planes, _key: Option<&Planes>) -> Planes {
@@ -281,6 +286,9 @@ impl KernelCase for Fused {
     fn build(isa: Isa, s: &CompressorCase) -> Compressor {
         s.build(isa)
     }
+    fn streaming(proc: Compressor) -> Compressor {
+        proc.with_stream_threshold(0)
+    }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
     }
@@ -299,6 +307,9 @@ impl KernelCase for Linked {
     }
     fn build(isa: Isa, s: &CompressorCase) -> Compressor {
         s.build(isa)
+    }
+    fn streaming(proc: Compressor) -> Compressor {
+        proc.with_stream_threshold(0)
     }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
@@ -324,6 +335,9 @@ impl KernelCase for Sidechained {
     }
     fn build(isa: Isa, s: &CompressorCase) -> Compressor {
         s.build(isa)
+    }
+    fn streaming(proc: Compressor) -> Compressor {
+        proc.with_stream_threshold(0)
     }
     fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
         Some(random_key(rng, input))
@@ -412,6 +426,9 @@ macro_rules! stage_case {
             }
             fn build(isa: Isa, s: &StageSettings) -> $proc {
                 <$proc>::new(s.sample_rate, &s.channels).and_then(|p| p.with_isa(isa)).expect("valid settings")
+            }
+            fn streaming(proc: $proc) -> $proc {
+                proc.with_stream_threshold(0)
             }
             fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
                 $keyed.then(|| gain_key(rng, input))

@@ -22,17 +22,20 @@ use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
 
-/// Output size (floats per call) from which whole aligned registers are
-/// written with non-temporal stores: 32 MiB, a last-level cache of this
-/// machine's size (docs/design.md, "The driver", has the measurements).
-const STREAM_FLOATS: usize = 8 << 20;
+/// The default output size (floats per call) from which planar calls
+/// stream, writing whole aligned registers with non-temporal stores: 32 MiB,
+/// a last-level cache of the size of the machine measured (docs/design.md,
+/// "The driver", has the figures). [`crate::Engine::with_stream_threshold`]
+/// sets another.
+pub const STREAM_FLOATS: usize = 8 << 20;
 
 /// Whether a planar call of `frames` frames of `channels` output slices
-/// writes with non-temporal stores: outputs past [`STREAM_FLOATS`], on ISAs
-/// whose register is a whole cache line (half-line non-temporal stores to
-/// dozens of slices defeat write combining; measured slower on AVX2).
-pub(super) fn streams<S: Lanes>(frames: usize, channels: usize) -> bool {
-    S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= STREAM_FLOATS
+/// writes with non-temporal stores: outputs of at least `threshold` floats
+/// ([`STREAM_FLOATS`] by default), on ISAs whose register is a whole cache
+/// line (half-line non-temporal stores to dozens of slices defeat write
+/// combining; measured slower on AVX2).
+pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize) -> bool {
+    S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= threshold
 }
 
 /// A cache line.
@@ -181,7 +184,10 @@ impl<K: LaneKernel, const N: usize> LaneJob for GroupJob<'_, '_, K, N> {
 
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
-        if self.0.stream {
+        // Streaming groups are one register of a whole cache line; the
+        // constant test keeps the streaming body from being compiled for
+        // any other ISA or register count (half this function's copies).
+        if const { N == 1 && S::LANES * 4 == LINE_BYTES } && self.0.stream {
             run_squares::<S, K, N, true>(s, self.0);
         } else {
             run_squares::<S, K, N, false>(s, self.0);
