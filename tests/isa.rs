@@ -70,3 +70,36 @@ fn selection_is_cached() {
     let first: *const Selection = lanedsp::isa_selection();
     assert!(std::ptr::eq(first, lanedsp::isa_selection()));
 }
+
+#[test]
+fn avx512_runs_the_envelope_on_eight_lane_registers_for_eight_or_sixteen_channels() {
+    use lanedsp_kernels::Plan;
+    use lanedsp_kernels::engine::register_lanes;
+    use lanedsp_kernels::generic::dynamics::FusedCompressor;
+    use lanedsp_kernels::generic::envelope::PeakEnvelope;
+    let cases = [
+        (1, 16),
+        (7, 16),
+        (8, 8),
+        (9, 16),
+        (15, 16),
+        (16, 8),
+        (17, 16),
+        (24, 16),
+        (32, 16),
+        (64, 16),
+    ];
+    for (channels, lanes) in cases {
+        let plan = Plan::identity(channels);
+        assert_eq!(
+            register_lanes::<PeakEnvelope>(Isa::Avx512, &plan),
+            lanes,
+            "envelope, {channels} channels"
+        );
+        // The compressor is throughput-bound: always whole 16-lane registers.
+        assert_eq!(register_lanes::<FusedCompressor>(Isa::Avx512, &plan), 16);
+        for isa in [Isa::Scalar, Isa::Avx2, Isa::Neon] {
+            assert_eq!(register_lanes::<PeakEnvelope>(isa, &plan), isa.lanes());
+        }
+    }
+}

@@ -24,7 +24,7 @@
 
 use crate::bank::Bank;
 use crate::job::LaneJob;
-use crate::kernel::{LaneKernel, RUN_FRAMES};
+use crate::kernel::{LaneKernel, MAX_MIDDLE_PASSES, RUN_FRAMES};
 use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
@@ -206,6 +206,27 @@ fn prepare<S: Lanes, K: LaneKernel, const N: usize>(s: S, mut row: [S::V; N]) ->
     row
 }
 
+/// The middle passes of a multi-pass kernel ([`LaneKernel::middle`]), each
+/// over all of a run's carried values before the next.
+#[inline(always)]
+fn middle_passes<S: Lanes, K: LaneKernel, const N: usize>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    mids: &mut [[S::V; N]],
+) {
+    const { assert!(K::MIDDLE_PASSES <= MAX_MIDDLE_PASSES) };
+    if K::MIDDLE_PASSES > 0 {
+        for mid in mids.iter_mut() {
+            K::middle::<S, N, 0>(s, &regs.params, &mut regs.state, mid);
+        }
+    }
+    if K::MIDDLE_PASSES > 1 {
+        for mid in mids.iter_mut() {
+            K::middle::<S, N, 1>(s, &regs.params, &mut regs.state, mid);
+        }
+    }
+}
+
 /// One group's registers: parameters and state, loaded from the banks.
 struct Regs<S: Lanes, K: LaneKernel, const N: usize> {
     params: [K::Params<S>; N],
@@ -368,7 +389,7 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
         }
         let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
         let partial = !at.n.is_multiple_of(S::LANES);
-        if K::TWO_PASS {
+        if K::MULTI_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
             let mut xs = [[s.zero(); N]; RUN_FRAMES];
             let mut f0 = at.frames.start;
@@ -386,6 +407,7 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
                     };
                     *mid = K::first(s, &regs.params, &mut regs.state, &k);
                 }
+                middle_passes::<S, K, N>(s, &mut regs, &mut mid[..run.len()]);
                 for ((f, mid), xs) in run.clone().zip(mid.iter()).zip(xs.iter()) {
                     let lo = f * at.channels + at.c0;
                     let mut x = *xs;
@@ -611,7 +633,7 @@ impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
     fn run<S: Lanes>(self, s: S) {
         let width = N * S::LANES;
         let mut regs = Regs::<S, K, N>::load(s, self.params, self.state, self.base);
-        if K::TWO_PASS {
+        if K::MULTI_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
             let mut xs = [[s.zero(); N]; RUN_FRAMES];
             let run_rows = RUN_FRAMES * width;
@@ -634,6 +656,7 @@ impl<K: LaneKernel, const N: usize> LaneJob for TileJob<'_, K, N> {
                     };
                     *mid = K::first(s, &regs.params, &mut regs.state, &k);
                 }
+                middle_passes::<S, K, N>(s, &mut regs, &mut mid[..rows.len() / width]);
                 for ((row, mid), xs) in rows.chunks_exact_mut(width).zip(mid.iter()).zip(&xs) {
                     let mut x = *xs;
                     K::second(s, &regs.params, &mut regs.state, &mut x, mid);

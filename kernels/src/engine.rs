@@ -168,10 +168,42 @@ impl Engine {
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "x86_64")]
+            Token::Avx512(s) if register_lanes::<K>(Isa::Avx512, plan) == Isa::Avx2.lanes() => {
+                drive::<_, K>(s.avx2(), run)
+            }
+            #[cfg(target_arch = "x86_64")]
             Token::Avx512(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "aarch64")]
             Token::Neon(s) => drive::<_, K>(s, run),
         }
         Ok(())
+    }
+
+    /// Lanes per register this engine uses for kernel `K` over `plan`
+    /// ([`register_lanes`]).
+    pub fn register_lanes<K: LaneKernel>(&self, plan: &Plan) -> usize {
+        register_lanes::<K>(self.isa(), plan)
+    }
+}
+
+/// Lanes per register that the engine of `isa` uses for kernel `K` over
+/// `plan`: [`Isa::lanes`], except that AVX-512 runs a kernel that wants
+/// [`LaneKernel::CHAINS`] independent registers with AVX2's 8-lane
+/// registers when the plan's slots fill whole 8-lane registers but fewer
+/// than `CHAINS` 16-lane ones (the envelope follower on 8 or 16 channels):
+/// two 8-lane recurrences then overlap where one 16-lane recurrence would
+/// wait on its own latency (docs/design.md, "Narrow groups"). The output
+/// bits are the same either way.
+pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan) -> usize {
+    let used = plan.used();
+    let narrow = Isa::Avx2.lanes();
+    if isa == Isa::Avx512
+        && used > 0
+        && used.is_multiple_of(narrow)
+        && used.div_ceil(Isa::Avx512.lanes()) < K::CHAINS
+    {
+        narrow
+    } else {
+        isa.lanes()
     }
 }

@@ -55,18 +55,33 @@ pub trait LaneKernel {
         }
     }
 
-    /// Whether the driver runs this kernel as two passes over short runs of
-    /// [`RUN_FRAMES`] frames ([`LaneKernel::first`] over the run, then
-    /// [`LaneKernel::second`] over it) instead of [`LaneKernel::step_frame`]
-    /// per frame. For a kernel whose step is a long dependency path between
-    /// two recurrences (the compressor: detector, then curve polynomials,
-    /// then smoother): each pass is a short loop the core overlaps across
-    /// frames. Every lane does the same operations in the same order either
-    /// way, so the results are identical.
-    const TWO_PASS: bool = false;
+    /// Independent registers a group needs for its recurrences to overlap
+    /// in the pipeline. A kernel whose step is one short recurrence (the
+    /// envelope follower) waits on its own latency when one register holds
+    /// every channel; with `CHAINS > 1` the AVX-512 engine runs it on 8-lane
+    /// registers when they hold the channels exactly but fewer than
+    /// `CHAINS` 16-lane ones would ([`crate::engine::register_lanes`]).
+    const CHAINS: usize = 1;
 
-    /// The form in which an input sample enters the two passes (only when
-    /// [`LaneKernel::TWO_PASS`]; the compressor sanitizes it). The driver
+    /// Whether the driver runs this kernel in passes over short runs of
+    /// [`RUN_FRAMES`] frames ([`LaneKernel::first`] over the run, then each
+    /// [`LaneKernel::middle`] pass, then [`LaneKernel::second`]) instead of
+    /// [`LaneKernel::step_frame`] per frame. For a kernel whose step chains
+    /// several recurrences and long stateless stretches (the compressor:
+    /// detector, curve polynomials, smoother, application): each pass is a
+    /// short loop that the core overlaps across frames, with few enough
+    /// live values that its recurrence's state stays in a register. Every
+    /// lane does the same operations in the same order either way, so the
+    /// results are identical.
+    const MULTI_PASS: bool = false;
+
+    /// Passes between [`LaneKernel::first`] and [`LaneKernel::second`]
+    /// (only when [`LaneKernel::MULTI_PASS`]), at most
+    /// [`MAX_MIDDLE_PASSES`].
+    const MIDDLE_PASSES: usize = 0;
+
+    /// The form in which an input sample enters the passes (only when
+    /// [`LaneKernel::MULTI_PASS`]; the compressor sanitizes it). The driver
     /// applies it to the input and to the key, once per sample: without a
     /// sidechain both passes get the same prepared value.
     #[inline(always)]
@@ -74,9 +89,9 @@ pub trait LaneKernel {
         x
     }
 
-    /// First pass over one frame (only when [`LaneKernel::TWO_PASS`]):
+    /// First pass over one frame (only when [`LaneKernel::MULTI_PASS`]):
     /// advances the state this pass owns from the prepared key and returns
-    /// what the second pass needs for the frame.
+    /// the value the later passes carry for the frame.
     #[inline(always)]
     fn first<S: Lanes, const N: usize>(
         _s: S,
@@ -87,9 +102,19 @@ pub trait LaneKernel {
         *key
     }
 
-    /// Second pass over one frame (only when [`LaneKernel::TWO_PASS`]): the
-    /// output from the prepared input `x` (in place) and the first pass's
-    /// value.
+    /// Middle pass `PASS` (`< MIDDLE_PASSES`) over one frame: replaces the
+    /// carried value in place, advancing the state this pass owns.
+    #[inline(always)]
+    fn middle<S: Lanes, const N: usize, const PASS: usize>(
+        _s: S,
+        _p: &[Self::Params<S>; N],
+        _state: &mut [Self::State<S>; N],
+        _mid: &mut [S::V; N],
+    ) {
+    }
+
+    /// Last pass over one frame (only when [`LaneKernel::MULTI_PASS`]): the
+    /// output from the prepared input `x` (in place) and the carried value.
     #[inline(always)]
     fn second<S: Lanes, const N: usize>(
         _s: S,
@@ -101,7 +126,10 @@ pub trait LaneKernel {
     }
 }
 
-/// Frames per run of the two-pass form ([`LaneKernel::TWO_PASS`]): the
-/// first pass's values and the prepared inputs of a run stay in L1 (2 x 16
+/// Most middle passes a [`LaneKernel`] may have.
+pub const MAX_MIDDLE_PASSES: usize = 2;
+
+/// Frames per run of the multi-pass form ([`LaneKernel::MULTI_PASS`]):
+/// the carried values and the prepared inputs of a run stay in L1 (2 x 16
 /// frames x 4 registers x 64 bytes = 8 KiB at most).
 pub const RUN_FRAMES: usize = 16;

@@ -12,10 +12,10 @@
 //! one register per group, input prefetched, and every slice written in
 //! whole aligned lines with non-temporal stores, whatever its offset.
 
-use super::{MAX_REGS, Planes, Regs, prepare};
+use super::{MAX_REGS, Planes, Regs, middle_passes, prepare};
 use crate::bank::Bank;
 use crate::job::LaneJob;
-use crate::kernel::LaneKernel;
+use crate::kernel::{LaneKernel, RUN_FRAMES};
 use crate::lanes::Lanes;
 use crate::layout::Buffers;
 use crate::plan::Plan;
@@ -228,7 +228,10 @@ fn run_squares<S: Lanes, K: LaneKernel, const N: usize, const STREAM: bool>(
     // current and the previous square take turns in `squares`.
     let mut squares = [[s.zero_square(); N]; 2];
     let mut k = [s.zero_square(); N];
-    let mut mid = [s.zero_square(); N];
+    // The carried values of a multi-pass kernel, frame by frame: a square's
+    // frames are one run.
+    const { assert!(S::LANES <= RUN_FRAMES) };
+    let mut mid = [[s.zero(); N]; RUN_FRAMES];
     let mut o = 0;
     let mut odd = false;
     while o < len {
@@ -268,8 +271,8 @@ fn run_squares<S: Lanes, K: LaneKernel, const N: usize, const STREAM: bool>(
                 };
             }
         }
-        if K::TWO_PASS {
-            for t in 0..l {
+        if K::MULTI_PASS {
+            for (t, mid) in mid[..l].iter_mut().enumerate() {
                 let xt = prepare::<S, K, N>(s, column::<S, N>(x, t));
                 set_column::<S, N>(x, t, xt);
                 let kt = if has_key {
@@ -277,18 +280,12 @@ fn run_squares<S: Lanes, K: LaneKernel, const N: usize, const STREAM: bool>(
                 } else {
                     xt
                 };
-                let m = K::first(s, &regs.params, &mut regs.state, &kt);
-                set_column::<S, N>(&mut mid, t, m);
+                *mid = K::first(s, &regs.params, &mut regs.state, &kt);
             }
-            for t in 0..l {
+            middle_passes::<S, K, N>(s, &mut regs, &mut mid[..l]);
+            for (t, mid) in mid[..l].iter().enumerate() {
                 let mut xt = column::<S, N>(x, t);
-                K::second(
-                    s,
-                    &regs.params,
-                    &mut regs.state,
-                    &mut xt,
-                    &column::<S, N>(&mid, t),
-                );
+                K::second(s, &regs.params, &mut regs.state, &mut xt, mid);
                 set_column::<S, N>(x, t, xt);
             }
         } else if has_key {

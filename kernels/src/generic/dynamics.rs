@@ -378,9 +378,33 @@ fn finish_change<S: Lanes>(
     change: S::V,
     x: S::V,
 ) -> S::V {
+    let gain = smooth_gain(s, p, st, change);
+    apply_gain(s, p, st, gain, x)
+}
+
+/// The smoother and the meter of [`finish_change`]: the new gain.
+#[inline(always)]
+fn smooth_gain<S: Lanes>(
+    s: S,
+    p: &CompressorLanes<S>,
+    st: &mut StateLanes<S>,
+    change: S::V,
+) -> S::V {
     st.gain = smooth(s, &p.smoother, st.gain, change);
     st.meter = s.min(s.sub(st.gain, p.smoother.makeup), st.meter);
-    let (y, mix) = apply_sanitized(s, &p.apply, st.mix, st.gain, x);
+    st.gain
+}
+
+/// The application (with the mix glide) of [`finish_change`].
+#[inline(always)]
+fn apply_gain<S: Lanes>(
+    s: S,
+    p: &CompressorLanes<S>,
+    st: &mut StateLanes<S>,
+    gain: S::V,
+    x: S::V,
+) -> S::V {
+    let (y, mix) = apply_sanitized(s, &p.apply, st.mix, gain, x);
     st.mix = mix;
     y
 }
@@ -439,15 +463,18 @@ macro_rules! compressor_kernel {
                 finish(s, p, st, st.env, x)
             }
 
-            const TWO_PASS: bool = true;
+            // Four passes, one per stage (docs/design.md, "Passes"): each
+            // loop's recurrence state stays in a register.
+            const MULTI_PASS: bool = true;
+            const MIDDLE_PASSES: usize = 2;
 
-            /// Both passes read the sanitized input.
+            /// Every pass reads the sanitized input.
             #[inline(always)]
             fn prepare<S: Lanes>(s: S, x: S::V) -> S::V {
                 sanitize(s, x)
             }
 
-            /// Detector (and link) and static curve: the gain change.
+            /// Detector (and link): the level.
             #[inline(always)]
             fn first<S: Lanes, const N: usize>(
                 s: S,
@@ -470,24 +497,38 @@ macro_rules! compressor_kernel {
                 }
                 level = link::<S, N>(s, &links, &level);
                 )?
-                let mut change = level;
-                for (c, p) in change.iter_mut().zip(p) {
-                    *c = gain_change(s, &p.curve, *c);
-                }
-                change
+                level
             }
 
-            /// Smoothing, meter and application.
+            /// Pass 0, the static curve: level to gain change. Pass 1, the
+            /// smoother and the meter: gain change to gain.
+            #[inline(always)]
+            fn middle<S: Lanes, const N: usize, const PASS: usize>(
+                s: S,
+                p: &[CompressorLanes<S>; N],
+                st: &mut [StateLanes<S>; N],
+                mid: &mut [S::V; N],
+            ) {
+                for ((mid, st), p) in mid.iter_mut().zip(st.iter_mut()).zip(p) {
+                    *mid = if PASS == 0 {
+                        gain_change(s, &p.curve, *mid)
+                    } else {
+                        smooth_gain(s, p, st, *mid)
+                    };
+                }
+            }
+
+            /// Application with the mix glide: the output.
             #[inline(always)]
             fn second<S: Lanes, const N: usize>(
                 s: S,
                 p: &[CompressorLanes<S>; N],
                 st: &mut [StateLanes<S>; N],
                 x: &mut [S::V; N],
-                change: &[S::V; N],
+                gain: &[S::V; N],
             ) {
-                for (((x, st), p), change) in x.iter_mut().zip(st.iter_mut()).zip(p).zip(change) {
-                    *x = finish_change(s, p, st, *change, *x);
+                for (((x, st), p), gain) in x.iter_mut().zip(st.iter_mut()).zip(p).zip(gain) {
+                    *x = apply_gain(s, p, st, *gain, *x);
                 }
             }
         }

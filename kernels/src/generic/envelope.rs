@@ -22,6 +22,8 @@ impl PeakEnvelope {
 impl LaneKernel for PeakEnvelope {
     const PARAM_WORDS: usize = 2;
     const STATE_WORDS: usize = 1;
+    // One compare, blend and multiply-add per sample: latency-bound.
+    const CHAINS: usize = 2;
     type Params<S: Lanes> = Ballistics<S>;
     type State<S: Lanes> = S::V;
 

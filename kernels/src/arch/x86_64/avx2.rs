@@ -5,6 +5,8 @@ use crate::job::LaneJob;
 use crate::lanes::Lanes;
 use core::arch::x86_64::*;
 
+use super::Avx512;
+
 /// Token proving that this CPU runs AVX2 and FMA3.
 #[derive(Clone, Copy, Debug)]
 pub struct Avx2(());
@@ -13,6 +15,12 @@ impl Avx2 {
     /// The token, if this CPU has AVX2 and FMA3.
     pub fn new() -> Option<Avx2> {
         (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")).then_some(Avx2(()))
+    }
+
+    /// The token on a CPU proven to run AVX-512: [`Avx512::new`] detects
+    /// AVX2 and FMA3 too.
+    pub(super) fn implied_by(_: Avx512) -> Avx2 {
+        Avx2(())
     }
 }
 
@@ -45,7 +53,8 @@ impl Lanes for Avx2 {
 
     #[inline]
     fn run_job<J: LaneJob>(self, job: J) -> J::Output {
-        // SAFETY: an `Avx2` exists only if `new` detected AVX2 and FMA3.
+        // SAFETY: an `Avx2` exists only if AVX2 and FMA3 were detected, by
+        // `new` or by `Avx512::new` (`implied_by`).
         unsafe { entry(self, job) }
     }
 

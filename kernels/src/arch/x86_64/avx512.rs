@@ -6,6 +6,8 @@ use crate::job::LaneJob;
 use crate::lanes::Lanes;
 use core::arch::x86_64::*;
 
+use super::Avx2;
+
 /// Token proving that this CPU runs AVX-512 F, BW, DQ and VL (and FMA).
 #[derive(Clone, Copy, Debug)]
 pub struct Avx512(());
@@ -20,6 +22,13 @@ impl Avx512 {
             && is_x86_feature_detected!("avx2")
             && is_x86_feature_detected!("fma"))
         .then_some(Avx512(()))
+    }
+
+    /// The AVX2 token of the same CPU (AVX-512 detection includes AVX2 and
+    /// FMA3), for kernels this ISA runs on 8-lane registers
+    /// ([`crate::engine::register_lanes`]).
+    pub fn avx2(self) -> Avx2 {
+        Avx2::implied_by(self)
     }
 }
 
