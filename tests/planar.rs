@@ -216,7 +216,13 @@ fn a_call_past_the_streaming_size_matches_the_reference() {
             out.iter().map(|v| v.to_bits()).collect()
         })
         .collect();
-    let isas = available();
+    // Only ISAs whose registers are whole lines stream; on the others this
+    // is the direct path, checked at every offset by the tests around it
+    // (and slow under emulation: the portable ISA, NEON under qemu).
+    let isas: Vec<Isa> = available()
+        .into_iter()
+        .filter(|isa| isa.lanes() * 4 == 64)
+        .collect();
     for &isa in &isas {
         let mut env = follower(isa, channels);
         let mut output = Planes::new(channels, frames, |c| c % 16);
@@ -229,7 +235,7 @@ fn a_call_past_the_streaming_size_matches_the_reference() {
     }
     let names: Vec<&str> = isas.iter().map(|i| i.name()).collect();
     println!(
-        "planar: a streaming-size call checked on [{}]",
+        "planar: a streaming-size call checked on [{}] (the ISAs here whose calls stream)",
         names.join(", ")
     );
 }

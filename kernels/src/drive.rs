@@ -72,12 +72,25 @@ pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {
     pub(crate) stream_floats: usize,
 }
 
+impl Run<'_, '_, '_, '_, '_> {
+    /// Whether this call streams on ISA `S`: planar buffers of at least
+    /// `stream_floats` output floats, on whole-line registers
+    /// (`planar::streams`).
+    pub(crate) fn streams<S: Lanes>(&self) -> bool {
+        matches!(
+            self.buffers,
+            Buffers::Planar { .. } | Buffers::PlanarInPlace { .. }
+        ) && streams::<S>(self.frames, self.plan.channels(), self.stream_floats)
+    }
+}
+
 /// Runs kernel `K` on ISA `S`. This function and its loops over groups and
 /// tiles are plain code; the per-sample work happens in jobs run through
 /// the ISA's entry point (`Lanes::run_job`), each compiled once per ISA:
 /// the kernel steps once per (kernel, register count, path), the gathers
 /// and scatters once per layout whatever the kernel.
 pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) {
+    let stream = run.streams::<S>();
     let Run {
         plan,
         params,
@@ -85,7 +98,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         buffers,
         key,
         frames,
-        stream_floats,
+        stream_floats: _,
     } = run;
     let direct_key = match key {
         None => Some(None),
@@ -112,14 +125,14 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 input: Some(input),
                 output,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream_floats);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream);
         }
         (Buffers::PlanarInPlace { bufs }, _) => {
             let io = PlanarIo {
                 input: None,
                 output: bufs,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream_floats);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream);
         }
         (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames),
     }
@@ -130,7 +143,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
 /// after the last whole one through the tile. A key in the other layout,
 /// or output slices at mixed line offsets with groups of three or four
 /// registers, send everything through the tile. Calls of at least
-/// `stream_floats` output floats stream (`planar::streams`).
+/// `stream_floats` output floats stream (`stream`, from [`Run::streams`]).
 #[allow(clippy::too_many_arguments)]
 fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     s: S,
@@ -140,7 +153,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     mut io: PlanarIo<'_, '_, '_>,
     key: Option<Key<'_, '_>>,
     frames: usize,
-    stream_floats: usize,
+    stream: bool,
 ) {
     // In long calls the squares start at the cache-line boundary most
     // output slices share, so their stores write whole lines (and may be
@@ -148,7 +161,6 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     let (offset, shared) = common_line_offset(io.output.iter().map(|p| &**p));
     // Streaming calls write whole aligned lines of every slice whatever
     // its offset (`planar`).
-    let stream = streams::<S>(frames, io.output.len(), stream_floats);
     let head = match key {
         Some(Key::Interleaved(_)) => frames,
         // Groups of three or four registers with output slices at mixed

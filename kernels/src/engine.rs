@@ -168,7 +168,12 @@ impl Engine {
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "x86_64")]
-            Token::Avx512(s) if register_lanes::<K>(Isa::Avx512, plan) == Isa::Avx2.lanes() => {
+            // Narrow groups (`register_lanes`), except in planar calls that
+            // stream: those keep AVX-512's whole-line non-temporal stores.
+            Token::Avx512(s)
+                if register_lanes::<K>(Isa::Avx512, plan) == Isa::Avx2.lanes()
+                    && !run.streams::<Avx512>() =>
+            {
                 drive::<_, K>(s.avx2(), run)
             }
             #[cfg(target_arch = "x86_64")]
