@@ -83,7 +83,7 @@ pub trait LaneKernel {
     /// The form in which an input sample enters the passes (only when
     /// [`LaneKernel::MULTI_PASS`]; the compressor sanitizes it). The driver
     /// applies it to the input and to the key, once per sample: without a
-    /// sidechain both passes get the same prepared value.
+    /// sidechain every pass gets the same prepared value.
     #[inline(always)]
     fn prepare<S: Lanes>(_s: S, x: S::V) -> S::V {
         x
