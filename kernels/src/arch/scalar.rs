@@ -21,6 +21,14 @@ pub type M4 = [bool; 4];
 /// Four lanes of `i32`.
 pub type I4 = [i32; 4];
 
+/// Each job body as its own function, as on the SIMD ISAs (whose entry
+/// points carry the target features): inlined into the driver, the bodies
+/// of every kernel made one function per kernel too big to compile quickly.
+#[inline(never)]
+fn entry<J: crate::job::LaneJob>(s: Scalar, job: J) -> J::Output {
+    job.run(s)
+}
+
 #[inline(always)]
 fn map<T: Copy, U: Copy + Default>(a: [T; 4], f: impl Fn(T) -> U) -> [U; 4] {
     let mut out = [U::default(); 4];
@@ -48,9 +56,9 @@ impl Lanes for Scalar {
     const LANES: usize = 4;
     const ISA: Isa = Isa::Scalar;
 
-    #[inline(always)]
+    #[inline]
     fn run_job<J: crate::job::LaneJob>(self, job: J) -> J::Output {
-        job.run(self)
+        entry(self, job)
     }
 
     #[inline(always)]
