@@ -31,7 +31,7 @@ use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
 pub use planar::STREAM_FLOATS;
-use planar::{PlanarIo, planar, streams};
+use planar::{PlanarIo, narrow, planar, streams};
 
 /// Registers per group: enough independent recurrences to cover the latency
 /// of one step on every ISA (see docs/design.md).
@@ -91,6 +91,7 @@ impl Run<'_, '_, '_, '_, '_> {
 /// and scatters once per layout whatever the kernel.
 pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) {
     let stream = run.streams::<S>();
+    let narrow = narrow::<S, K>(run.frames, run.plan.channels(), run.stream_floats);
     let Run {
         plan,
         params,
@@ -125,14 +126,14 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 input: Some(input),
                 output,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow);
         }
         (Buffers::PlanarInPlace { bufs }, _) => {
             let io = PlanarIo {
                 input: None,
                 output: bufs,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow);
         }
         (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames),
     }
@@ -143,7 +144,8 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
 /// after the last whole one through the tile. A key in the other layout,
 /// or output slices at mixed line offsets with groups of three or four
 /// registers, send everything through the tile. Calls of at least
-/// `stream_floats` output floats stream (`stream`, from [`Run::streams`]).
+/// `stream_floats` output floats stream (`stream`, from [`Run::streams`]);
+/// `narrow` (from `planar::narrow`) makes every group one register.
 #[allow(clippy::too_many_arguments)]
 fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     s: S,
@@ -154,6 +156,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     key: Option<Key<'_, '_>>,
     frames: usize,
     stream: bool,
+    narrow: bool,
 ) {
     // In long calls the squares start at the cache-line boundary most
     // output slices share, so their stores write whole lines (and may be
@@ -167,7 +170,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
         // line offsets: every store of the direct path splits a line, one
         // register per slice in turn, and measured slower than the tile,
         // which writes four registers per slice in a row (docs/design.md).
-        _ if !shared && !stream && plan.used() > 2 * S::LANES => frames,
+        _ if !shared && !narrow && plan.used() > 2 * S::LANES => frames,
         _ if frames < ALIGN_FROM_FRAMES => 0,
         _ => offset,
     };
@@ -189,6 +192,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
         planar_key,
         head..whole,
         stream,
+        narrow,
     );
     if whole < frames {
         tiled::<S, K>(s, plan, params, state, io.buffers(), key, whole..frames);

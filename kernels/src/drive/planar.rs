@@ -14,6 +14,7 @@
 
 use super::{MAX_REGS, Planes, Regs, middle_passes, prepare};
 use crate::bank::Bank;
+use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::kernel::{LaneKernel, RUN_FRAMES};
 use crate::lanes::Lanes;
@@ -36,6 +37,27 @@ pub const STREAM_FLOATS: usize = 8 << 20;
 /// combining; measured slower on AVX2).
 pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize) -> bool {
     S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= threshold
+}
+
+/// Whether a planar call of kernel `K` runs *narrow groups*, one register
+/// per group instead of up to [`MAX_REGS`]: every call that [`streams`],
+/// and on AVX2 every call of a single-pass kernel and every call of at
+/// least `threshold` output floats. Channel slices of equal length are
+/// often at the same offset within a page (a separate allocation per
+/// channel), so their lines fall into the same set of the 8-way L1 cache:
+/// 32 such slices in and 32 out per group evict each other's lines, 8
+/// mostly do not. Measured on AVX2 (docs/design.md, "Narrow planar
+/// groups"): the envelope follower from 1.05x (16 x 1,024) to about 2x
+/// (64 and 256 channels x 441,000) faster; the multi-pass compressor
+/// slower at 16 channels, so it keeps wide groups below the streaming
+/// size. The output bits are the same either way.
+pub(super) fn narrow<S: Lanes, K: LaneKernel>(
+    frames: usize,
+    channels: usize,
+    threshold: usize,
+) -> bool {
+    streams::<S>(frames, channels, threshold)
+        || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || frames.saturating_mul(channels) >= threshold))
 }
 
 /// A cache line.
@@ -73,7 +95,8 @@ impl<'i, 'o> PlanarIo<'_, 'i, 'o> {
 /// Runs kernel `K` over `frames` (a multiple of `S::LANES` long) of
 /// planar buffers, group by group, with an optional planar key; `stream`
 /// (from [`streams`]) writes every slice in whole aligned lines with
-/// non-temporal stores.
+/// non-temporal stores; `narrow` (from [`narrow`]) makes every group one
+/// register.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn planar<S: Lanes, K: LaneKernel>(
     s: S,
@@ -84,16 +107,17 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
     key: Option<&[&[f32]]>,
     frames: Range<usize>,
     stream: bool,
+    narrow: bool,
 ) {
     debug_assert!(frames.len().is_multiple_of(S::LANES));
     if frames.is_empty() {
         return;
     }
-    // Streaming calls are out of cache: one register per group keeps the
-    // slices read and written at once few enough for the hardware to
-    // stream (32 at a time instead of 128; measured in docs/design.md).
-    // A register holds whole link blocks (at most 16 slots) there.
-    let width = if stream {
+    // Narrow groups: one register per group keeps the slices read and
+    // written at once few enough for the hardware to stream out of cache
+    // (32 at a time instead of 128 on AVX-512) and for the L1 cache's sets
+    // ([`narrow`]). A register holds whole link blocks (at most 16 slots).
+    let width = if narrow {
         S::LANES.max(plan.max_block())
     } else {
         MAX_REGS * S::LANES
