@@ -197,9 +197,10 @@ impl Engine {
 /// registers when the plan's slots fill whole 8-lane registers but fewer
 /// than `CHAINS` 16-lane ones (the envelope follower on 8 or 16 channels):
 /// two 8-lane recurrences then overlap where one 16-lane recurrence would
-/// wait on its own latency (docs/design.md, "Narrow groups"). Planar
-/// calls that stream keep 16 lanes whatever this says ([`Engine::run`]).
-/// The output bits are the same either way.
+/// wait on its own latency (docs/design.md, "Narrow groups"); in planar
+/// calls the AVX2 body runs them one after the other instead (its narrow
+/// planar groups). Planar calls that stream keep 16 lanes whatever this
+/// says ([`Engine::run`]). The output bits are the same either way.
 pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan) -> usize {
     let used = plan.used();
     let narrow = Isa::Avx2.lanes();

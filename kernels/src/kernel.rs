@@ -60,7 +60,9 @@ pub trait LaneKernel {
     /// envelope follower) waits on its own latency when one register holds
     /// every channel; with `CHAINS > 1` the AVX-512 engine runs it on 8-lane
     /// registers when they hold the channels exactly but fewer than
-    /// `CHAINS` 16-lane ones would ([`crate::engine::register_lanes`]).
+    /// `CHAINS` 16-lane ones would ([`crate::engine::register_lanes`];
+    /// planar calls then run the 8-lane registers one group after the
+    /// other, docs/design.md, "Narrow planar groups").
     const CHAINS: usize = 1;
 
     /// Whether the driver runs this kernel in passes over short runs of

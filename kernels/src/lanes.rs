@@ -40,8 +40,9 @@ pub trait Lanes: Copy + Send + Sync + 'static {
     /// The ISA this token stands for.
     const ISA: Isa;
 
-    /// Runs `job` compiled for this ISA (through its `#[target_feature]`
-    /// entry point).
+    /// Runs `job` compiled for this ISA, through its entry point (a
+    /// `#[target_feature]` function on the SIMD ISAs, an
+    /// `#[inline(never)]` one on the portable ISA).
     fn run_job<J: LaneJob>(self, job: J) -> J::Output;
 
     /// Every lane set to `x`.

@@ -10,7 +10,9 @@
 //! tile, and sends the frames outside whole squares through the tile
 //! (docs/design.md, "The driver"). Calls larger than the cache *stream*:
 //! one register per group, input prefetched, and every slice written in
-//! whole aligned lines with non-temporal stores, whatever its offset.
+//! whole aligned lines with non-temporal stores, whatever its offset. On
+//! AVX2 most calls run one register per group too ([`narrow`]), with plain
+//! stores.
 
 use super::{MAX_REGS, Planes, Regs, middle_passes, prepare};
 use crate::bank::Bank;
@@ -39,25 +41,28 @@ pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize
     S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= threshold
 }
 
-/// Whether a planar call of kernel `K` runs *narrow groups*, one register
-/// per group instead of up to [`MAX_REGS`]: every call that [`streams`],
-/// and on AVX2 every call of a single-pass kernel and every call of at
-/// least `threshold` output floats. Channel slices of equal length are
-/// often at the same offset within a page (a separate allocation per
-/// channel), so their lines fall into the same set of the 8-way L1 cache:
-/// 32 such slices in and 32 out per group evict each other's lines, 8
-/// mostly do not. Measured on AVX2 (docs/design.md, "Narrow planar
-/// groups"): the envelope follower from 1.05x (16 x 1,024) to about 2x
-/// (64 and 256 channels x 441,000) faster; the multi-pass compressor
-/// slower at 16 channels, so it keeps wide groups below the streaming
-/// size. The output bits are the same either way.
+/// Whether a planar call of kernel `K` over `used` slots runs *narrow
+/// groups*: one register per group (one link block where a block is wider)
+/// instead of up to [`MAX_REGS`]. Every call that [`streams`] does, and on
+/// AVX2 every call of a single-pass kernel, and every call of a multi-pass
+/// kernel whose wide groups would hold three or four registers (more than
+/// 16 slots). Measured on AVX2 (docs/design.md, "Narrow planar groups"):
+/// the envelope follower from 1.05x (16 x 1,024) to about 2x (64 and 256
+/// channels x 441,000) faster; the compressor slower on 16 channels (two
+/// registers), faster on 64. The likely cause: channel slices of equal
+/// length often sit at one offset within a page (a separate allocation
+/// per channel), so their lines share a set of the 8-way L1 cache, and 32
+/// slices in and 32 out per group evict each other's lines (4K aliasing
+/// between loads and stores is the other candidate; this machine has no
+/// counters to tell). The output bits are the same either way.
 pub(super) fn narrow<S: Lanes, K: LaneKernel>(
     frames: usize,
     channels: usize,
+    used: usize,
     threshold: usize,
 ) -> bool {
     streams::<S>(frames, channels, threshold)
-        || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || frames.saturating_mul(channels) >= threshold))
+        || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || used > 2 * S::LANES))
 }
 
 /// A cache line.
@@ -96,7 +101,7 @@ impl<'i, 'o> PlanarIo<'_, 'i, 'o> {
 /// planar buffers, group by group, with an optional planar key; `stream`
 /// (from [`streams`]) writes every slice in whole aligned lines with
 /// non-temporal stores; `narrow` (from [`narrow`]) makes every group one
-/// register.
+/// register, or one link block where a block is wider.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn planar<S: Lanes, K: LaneKernel>(
     s: S,
@@ -116,7 +121,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
     // Narrow groups: one register per group keeps the slices read and
     // written at once few enough for the hardware to stream out of cache
     // (32 at a time instead of 128 on AVX-512) and for the L1 cache's sets
-    // ([`narrow`]). A register holds whole link blocks (at most 16 slots).
+    // ([`narrow`]). A group holds whole link blocks (at most 16 slots).
     let width = if narrow {
         S::LANES.max(plan.max_block())
     } else {
