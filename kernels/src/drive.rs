@@ -91,8 +91,7 @@ impl Run<'_, '_, '_, '_, '_> {
 /// and scatters once per layout whatever the kernel.
 pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) {
     let stream = run.streams::<S>();
-    let (channels, used) = (run.plan.channels(), run.plan.used());
-    let narrow = narrow::<S, K>(run.frames, channels, used, run.stream_floats);
+    let narrow = narrow::<S, K>(stream, run.plan.used());
     let Run {
         plan,
         params,

@@ -55,14 +55,10 @@ pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize
 /// slices in and 32 out per group evict each other's lines (4K aliasing
 /// between loads and stores is the other candidate; this machine has no
 /// counters to tell). The output bits are the same either way.
-pub(super) fn narrow<S: Lanes, K: LaneKernel>(
-    frames: usize,
-    channels: usize,
-    used: usize,
-    threshold: usize,
-) -> bool {
-    streams::<S>(frames, channels, threshold)
-        || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || used > 2 * S::LANES))
+///
+/// `stream` is the call's [`streams`] answer.
+pub(super) fn narrow<S: Lanes, K: LaneKernel>(stream: bool, used: usize) -> bool {
+    stream || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || used > 2 * S::LANES))
 }
 
 /// A cache line.
