@@ -20,7 +20,9 @@
 //!   into interleaved rows, processed, and scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
-//! every group, then the next block), so each block stays in cache.
+//! every group, then the next block), so each block stays in cache; each
+//! group prefetches its rows of the next block as it goes, because its
+//! rows are a strided pattern the hardware prefetchers do not follow.
 
 use crate::bank::Bank;
 use crate::job::LaneJob;
@@ -45,6 +47,18 @@ const ALIGN_FROM_FRAMES: usize = 1024;
 
 /// Frames per block when an interleaved buffer has several groups.
 pub const BLOCK_FRAMES: usize = 256;
+
+/// Floats per cache line.
+const LINE_FLOATS: usize = 16;
+
+/// Interleaved calls of this many channels or more (frames of 1 KiB or
+/// more) whose output reaches the stream threshold (`Run::stream_floats`,
+/// out of cache) prefetch each group's rows one block ahead: a group's
+/// visit of a block then touches each 4 KiB page at most four times, too
+/// few for the hardware prefetchers to follow (docs/design.md, "The
+/// driver"). In cache the prefetches measured slower, so smaller calls do
+/// without.
+pub const PREFETCH_CHANNELS: usize = 256;
 
 /// Calls `$f::<.., N>(..)` with `N` the const register count `1..=MAX_REGS`.
 macro_rules! by_regs {
@@ -99,8 +113,11 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         buffers,
         key,
         frames,
-        stream_floats: _,
+        stream_floats,
     } = run;
+    let channels = plan.channels();
+    let prefetch =
+        channels >= PREFETCH_CHANNELS && frames.saturating_mul(channels) >= stream_floats;
     let direct_key = match key {
         None => Some(None),
         Some(Key::Interleaved(k)) => Some(Some(k)),
@@ -112,14 +129,14 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 input: Some(input),
                 output,
             };
-            interleaved::<S, K>(s, params, state, io, key, plan.channels(), frames);
+            interleaved::<S, K>(s, params, state, io, key, channels, frames, prefetch);
         }
         (Buffers::InterleavedInPlace { buf }, Some(key)) if plan.is_identity() => {
             let io = Frames {
                 input: None,
                 output: buf,
             };
-            interleaved::<S, K>(s, params, state, io, key, plan.channels(), frames);
+            interleaved::<S, K>(s, params, state, io, key, channels, frames, prefetch);
         }
         (Buffers::Planar { input, output }, _) => {
             let io = PlanarIo {
@@ -310,8 +327,11 @@ struct Frames<'a> {
     output: &'a mut [f32],
 }
 
-/// The direct path: interleaved frames, identity plan, no tile.
+/// The direct path: interleaved frames, identity plan, no tile; with
+/// `prefetch` (and several groups), each group prefetches its rows one
+/// block ahead ([`PREFETCH_CHANNELS`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn interleaved<S: Lanes, K: LaneKernel>(
     s: S,
     params: &Bank,
@@ -320,6 +340,7 @@ fn interleaved<S: Lanes, K: LaneKernel>(
     key: Option<&[f32]>,
     channels: usize,
     frames: usize,
+    prefetch: bool,
 ) {
     let width = MAX_REGS * S::LANES;
     // One block for a single group; cache-sized blocks when groups revisit it.
@@ -340,6 +361,11 @@ fn interleaved<S: Lanes, K: LaneKernel>(
                 channels,
                 c0,
                 n,
+                ahead: if prefetch && channels > width {
+                    block * channels
+                } else {
+                    0
+                },
             };
             by_regs!(
                 regs,
@@ -357,6 +383,9 @@ struct Cut {
     channels: usize,
     c0: usize,
     n: usize,
+    /// Floats from a row to the group's row one block later, which the
+    /// group prefetches frame by frame (`0`: a single group, no prefetch).
+    ahead: usize,
 }
 
 /// One group over its frames, as one job. Each kernel step is compiled once
@@ -416,6 +445,9 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
                 let run = f0..at.frames.end.min(f0 + RUN_FRAMES);
                 for ((f, mid), xs) in run.clone().zip(mid.iter_mut()).zip(xs.iter_mut()) {
                     let lo = f * at.channels + at.c0;
+                    if at.ahead > 0 {
+                        prefetch_row::<S, N>(s, io, key, lo + at.ahead);
+                    }
                     let src = io.input.unwrap_or(&*io.output);
                     *xs = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
                     let k = match key {
@@ -438,7 +470,22 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             regs.store(s, state, at.c0);
             return;
         }
-        {
+        if at.ahead > 0 {
+            // Blocks of several groups: throughput-bound, so one loop with
+            // runtime choices serves every combination.
+            for f in at.frames.clone() {
+                let lo = f * at.channels + at.c0;
+                prefetch_row::<S, N>(s, io, key, lo + at.ahead);
+                let src = io.input.unwrap_or(&*io.output);
+                let mut x = load_row::<S, N>(s, &src[lo..lo + at.n], partial);
+                let k = match key {
+                    Some(key) => load_row::<S, N>(s, &key[lo..lo + at.n], partial),
+                    None => x,
+                };
+                K::step_frame(s, &regs.params, &mut regs.state, &mut x, &k);
+                store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+            }
+        } else {
             // The group's rows: frame `f` at `f * channels + c0`, `n` wide.
             let rows = at.frames.start * at.channels + at.c0
                 ..(at.frames.end - 1) * at.channels + at.c0 + at.n;
@@ -468,6 +515,25 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             }
         }
         regs.store(s, state, at.c0);
+    }
+}
+
+/// Prefetches the lines of a group's row of `N` registers at `at` (the
+/// same row one block ahead): of the input (or of the output in place), of
+/// the output when not in place, and of the key. Rows past the buffers'
+/// end are skipped.
+#[inline(always)]
+fn prefetch_row<S: Lanes, const N: usize>(s: S, io: &Frames<'_>, key: Option<&[f32]>, at: usize) {
+    let src = io.input.unwrap_or(&*io.output);
+    let dst = io.input.map(|_| &*io.output);
+    // One prefetch per line of the row (a register is at most a line).
+    for r in (0..N).step_by(LINE_FLOATS / S::LANES) {
+        let at = at + r * S::LANES;
+        for buf in [Some(src), dst, key].into_iter().flatten() {
+            if let Some(line) = buf.get(at..) {
+                s.prefetch(line);
+            }
+        }
     }
 }
 
