@@ -14,11 +14,13 @@ pub enum Error {
     #[error("sample rate must be finite and greater than 0 Hz, got {0}")]
     SampleRate(f32),
     /// A time constant is negative, NaN or infinite.
-    #[error("{name} must be finite and at least 0 s, got {value}")]
+    #[error("{name} must be finite and at least 0, got {value}")]
     Time {
         /// Which parameter.
         name: &'static str,
-        /// The rejected value in seconds.
+        /// The rejected value in the time's own unit: seconds, or
+        /// milliseconds for [`Time::JuceMs`](crate::Time::JuceMs) and
+        /// [`Time::FfmpegMs`](crate::Time::FfmpegMs).
         value: f32,
     },
     /// A processor needs at least one channel.

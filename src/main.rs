@@ -2,7 +2,7 @@
 //!
 //! `lanedsp demo` synthesizes a set of tracks, runs them through the
 //! processors in one batched call per block (every track in its own SIMD
-//! lane), checks the result against the scalar reference bit for bit, and
+//! lane), checks that every ISA's output is the same bits, and
 //! prints a per-track summary and the speed of each ISA. `lanedsp info`
 //! prints what dispatch sees on this CPU.
 

@@ -118,7 +118,9 @@ macro_rules! stage {
                 self.0.engine.isa()
             }
             fn reset(&mut self) {
-                self.0.state = self.0.initial.clone();
+                // Same shape by construction: copied, not reallocated.
+                let copied = self.0.state.copy_from(&self.0.initial);
+                debug_assert!(copied);
             }
             fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
                 self.0.run::<$kernel>(buffers, None)

@@ -64,10 +64,11 @@ impl Time {
             Time::ToFraction { seconds, fraction } => {
                 let s = non_negative(name, seconds)?;
                 if !(fraction > 0.0 && fraction < 1.0) {
+                    // Named after the time it belongs to (`attack`, ...).
                     return Err(Error::Parameter {
-                        name: "fraction",
+                        name,
                         value: fraction,
-                        expected: "strictly between 0 and 1",
+                        expected: "a time whose fraction is strictly between 0 and 1",
                     });
                 }
                 let tau = s / -libm::log1p(-f64::from(fraction));

@@ -316,6 +316,29 @@ mod compressor {
                 ..base
             });
         }
+        // A bad fraction names the time it belongs to.
+        let err = Compressor::new(
+            48_000.0,
+            2,
+            Settings {
+                release: Time::ToFraction {
+                    seconds: 0.1,
+                    fraction: 1.5,
+                },
+                ..base
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "release",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         for s in bad {
             let err = Compressor::new(48_000.0, 2, s).unwrap_err();
             assert!(

@@ -146,3 +146,33 @@ fn compressor_process_calls_and_realtime_setters_do_not_allocate() {
         }
     }
 }
+
+#[test]
+fn stage_process_calls_and_reset_do_not_allocate() {
+    use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
+    for isa in Isa::available() {
+        for channels in [1, 17, 67] {
+            let s = vec![Settings::compressor(); channels];
+            let fs = 48_000.0;
+            let mut stages: Vec<Box<dyn Processor>> = vec![
+                Box::new(LevelDetector::new(fs, &s).unwrap().with_isa(isa).unwrap()),
+                Box::new(GainComputer::new(fs, &s).unwrap().with_isa(isa).unwrap()),
+                Box::new(GainSmoother::new(fs, &s).unwrap().with_isa(isa).unwrap()),
+                Box::new(GainApply::new(fs, &s).unwrap().with_isa(isa).unwrap()),
+            ];
+            let frames = vec![0.25f32; 300 * channels];
+            let mut frames_out = frames.clone();
+            for stage in &mut stages {
+                let before = allocations();
+                stage.process_interleaved(&frames, &mut frames_out).unwrap();
+                stage.process_interleaved_in_place(&mut frames_out).unwrap();
+                stage.reset();
+                assert_eq!(
+                    allocations(),
+                    before,
+                    "{isa}, {channels} channels: a stage's process call or reset allocated"
+                );
+            }
+        }
+    }
+}

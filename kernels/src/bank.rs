@@ -53,4 +53,15 @@ impl Bank {
     pub fn clear(&mut self) {
         self.data.fill(0.0);
     }
+
+    /// Copies every value of `other`, a bank of the same shape, into this
+    /// one without allocating; a bank of another shape leaves this one
+    /// unchanged and returns `false`.
+    pub fn copy_from(&mut self, other: &Bank) -> bool {
+        if (self.words, self.channels) != (other.words, other.channels) {
+            return false;
+        }
+        self.data.copy_from_slice(&other.data);
+        true
+    }
 }

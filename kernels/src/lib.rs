@@ -8,7 +8,7 @@
 //!   channels at a time, as [`LaneKernel`]s.
 //! * `arch`: the ISA tokens (scalar, AVX2, AVX-512, NEON) implementing
 //!   [`Lanes`], and their `#[target_feature]` entry points. All `unsafe`
-//!   code of the workspace is there.
+//!   code of the two library crates is there.
 //! * [`Engine`]: an ISA this CPU runs; [`Engine::run`] runs a kernel over a
 //!   buffer [`layout`]. [`isa::selected`] is the cached process-wide choice.
 //!

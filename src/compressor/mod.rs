@@ -276,6 +276,11 @@ impl Compressor {
 
     /// The current gain change of `channel` in dB, makeup excluded (negative
     /// when reducing); `0` for a channel that does not exist.
+    ///
+    /// The smoothed gain carries the makeup (docs/kernels.md, "Smoother"),
+    /// and the current makeup is subtracted: after a change of the makeup
+    /// (or, with [`Makeup::Auto`], of the curve), the meter reads the glide
+    /// towards the new makeup as gain change until the gain has settled.
     pub fn gain_reduction_db(&self, channel: usize) -> f32 {
         self.state_of(channel).map_or(0.0, |st| {
             st.gain - self.params.row(rows::AT_SMOOTHER)[self.plan.slot(channel)]
@@ -283,7 +288,11 @@ impl Compressor {
     }
 
     /// The lowest gain change of `channel` in dB since the last
-    /// [`Compressor::reset_meters`] or reset, makeup excluded.
+    /// [`Compressor::reset_meters`] or reset, makeup excluded (`0` for a
+    /// channel that does not exist). A minimum that starts at `0`: in
+    /// [`Mode::CompressUpward`], whose gain changes are positive, it stays
+    /// `0` (read [`Compressor::gain_reduction_db`]); a makeup change shows
+    /// as [`Compressor::gain_reduction_db`] describes.
     pub fn peak_reduction_db(&self, channel: usize) -> f32 {
         self.state_of(channel).map_or(0.0, |st| st.meter)
     }
