@@ -45,7 +45,7 @@ pub use error::{Error, Result};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::plan::{MAX_LINK, PlanError};
-pub use lanedsp_kernels::{Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
+pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
 pub use params::MAX_CHANNELS;
 pub use processor::Processor;
 pub use time::Time;

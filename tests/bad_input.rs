@@ -3,7 +3,7 @@
 
 mod common;
 
-use lanedsp::{EnvelopeFollower, Error, Isa, Processor, ShapeError};
+use lanedsp::{BufferRole, EnvelopeFollower, Error, Isa, Processor, ShapeError};
 
 fn follower() -> EnvelopeFollower {
     EnvelopeFollower::new(48_000.0, 2, 0.001, 0.1).unwrap()
@@ -138,6 +138,8 @@ fn mismatched_buffers_are_errors_and_change_nothing() {
         (
             env.process_planar(&[&x, &x], &mut [&mut a, &mut b]),
             ShapeError::LengthMismatch {
+                buffer: BufferRole::Output,
+                channel: Some(1),
                 expected: 64,
                 got: 63,
             },
@@ -145,6 +147,8 @@ fn mismatched_buffers_are_errors_and_change_nothing() {
         (
             env.process_planar_in_place(&mut [&mut a, &mut b]),
             ShapeError::LengthMismatch {
+                buffer: BufferRole::InPlace,
+                channel: Some(1),
                 expected: 64,
                 got: 63,
             },
@@ -159,6 +163,8 @@ fn mismatched_buffers_are_errors_and_change_nothing() {
         (
             env.process_interleaved(&x, &mut b),
             ShapeError::LengthMismatch {
+                buffer: BufferRole::Output,
+                channel: None,
                 expected: 64,
                 got: 63,
             },
@@ -231,8 +237,8 @@ fn forcing_an_unavailable_isa_is_an_error() {
 
 mod compressor {
     use lanedsp::{
-        Compressor, Detection, Error, LinkMode, Makeup, Processor, Settings, ShapeError, Sidechain,
-        Time,
+        BufferRole, Compressor, Detection, Error, LinkMode, Makeup, Processor, Settings,
+        ShapeError, Sidechain, Time,
     };
 
     fn comp(channels: usize) -> Compressor {
@@ -457,8 +463,10 @@ mod compressor {
             (
                 Sidechain::Interleaved(&short),
                 ShapeError::LengthMismatch {
-                    expected: 64,
-                    got: 63,
+                    buffer: BufferRole::Key,
+                    channel: None,
+                    expected: 128,
+                    got: 126,
                 },
             ),
             (
@@ -538,4 +546,27 @@ mod compressor {
             assert!(frames[4] > 1e29 && frames[4] < f32::MAX && frames[5] == -frames[4]);
         }
     }
+}
+
+#[test]
+fn length_errors_name_the_buffer_and_the_channel() {
+    let mut env = follower();
+    let x = vec![0.5f32; 64];
+    let (mut a, mut b) = (vec![0.0f32; 64], vec![0.0f32; 63]);
+    let err = env
+        .process_planar(&[&x, &x], &mut [&mut a, &mut b])
+        .unwrap_err();
+    let Error::Shape(shape) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        shape.to_string(),
+        "output channel 1 holds 63 samples, expected 64"
+    );
+    let err = env.process_interleaved(&x, &mut b).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("output holds 63 samples, expected 64"),
+        "{err}"
+    );
 }

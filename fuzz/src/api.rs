@@ -14,7 +14,7 @@
 
 use crate::buffers::{self, Alloc, CANARY, Layout};
 use crate::decode::{Input, Planes};
-use lanedsp::{Error, Isa, Processor, ShapeError};
+use lanedsp::{BufferRole, Error, Isa, Processor, ShapeError};
 use std::fmt::Debug;
 
 /// Most channels a constructor is asked for.
@@ -149,24 +149,20 @@ fn lengths(input: &mut Input, slices: usize, frames: usize) -> Vec<usize> {
     lens
 }
 
-/// The error for one length defect: either length may be reported as
-/// expected (which buffer sets the length is not specified).
-fn length_errors(frames: usize, lens: &[usize]) -> Vec<Error> {
-    let bad = lens
-        .iter()
-        .copied()
-        .find(|&l| l != frames)
-        .unwrap_or(frames);
-    vec![
-        Error::Shape(ShapeError::LengthMismatch {
-            expected: frames,
-            got: bad,
-        }),
-        Error::Shape(ShapeError::LengthMismatch {
-            expected: bad,
-            got: frames,
-        }),
-    ]
+/// The error for one length defect among planar slices of `roles[0]`
+/// (`per` slices each, then of `roles[1]`): the first slice sets the
+/// length, and the first slice that differs from it is named.
+fn length_errors(roles: [BufferRole; 2], per: usize, lens: &[usize]) -> Vec<Error> {
+    let first = lens.first().copied().unwrap_or(0);
+    match lens.iter().position(|&l| l != first) {
+        Some(i) => vec![Error::Shape(ShapeError::LengthMismatch {
+            buffer: roles[i / per.max(1)],
+            channel: Some(i % per.max(1)),
+            expected: first,
+            got: lens[i],
+        })],
+        None => Vec::new(),
+    }
 }
 
 /// Slices of the given lengths, packed in one allocation (cheap for
@@ -256,7 +252,8 @@ fn bad_shape(input: &mut Input, proc: &mut impl Processor) -> String {
                 }
                 _ => {
                     let lens = lengths(input, 2 * channels, frames);
-                    let allowed = length_errors(frames, &lens);
+                    let roles = [BufferRole::Input, BufferRole::Output];
+                    let allowed = length_errors(roles, channels, &lens);
                     (channels, channels, lens, allowed)
                 }
             };
@@ -274,7 +271,8 @@ fn bad_shape(input: &mut Input, proc: &mut impl Processor) -> String {
                 (vec![frames; n], mismatch(n))
             } else {
                 let lens = lengths(input, channels, frames);
-                let allowed = length_errors(frames, &lens);
+                let roles = [BufferRole::InPlace; 2];
+                let allowed = length_errors(roles, channels, &lens);
                 (lens, allowed)
             };
             let mut bufs = Slab::pattern(&lens, seed);
@@ -294,7 +292,12 @@ fn bad_shape(input: &mut Input, proc: &mut impl Processor) -> String {
             let ins = Slab::pattern(&[len], seed);
             let mut out = Slab::canaries(&[out_len]);
             let result = proc.process_interleaved(&ins.data, &mut out.data);
-            let allowed = length_errors(len, &[out_len]);
+            let allowed = vec![Error::Shape(ShapeError::LengthMismatch {
+                buffer: BufferRole::Output,
+                channel: None,
+                expected: len,
+                got: out_len,
+            })];
             let what = format!("interleaved, {len} in, {out_len} out");
             (what, result, allowed, out.same(&Slab::canaries(&[out_len])))
         }

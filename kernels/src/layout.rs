@@ -15,11 +15,19 @@ pub enum ShapeError {
         /// Channels the buffers hold.
         got: usize,
     },
-    /// Two buffers that must have the same length do not.
+    /// A buffer's length differs from the length the call's other buffers
+    /// set: for planar buffers, the first slice's (the first input
+    /// channel's, or the first channel's in place); for an interleaved
+    /// output, the input's; for a key, the main buffers' frames.
     LengthMismatch {
-        /// The length every buffer must have.
+        /// The buffer whose length is wrong.
+        buffer: BufferRole,
+        /// Its channel, for one slice per channel; `None` for an
+        /// interleaved buffer.
+        channel: Option<usize>,
+        /// The length it must have, in samples (`f32`s of the slice).
         expected: usize,
-        /// The offending length.
+        /// Its length, in samples.
         got: usize,
     },
     /// A state or parameter bank does not fit the kernel or the channels.
@@ -42,18 +50,51 @@ pub enum ShapeError {
     },
 }
 
+/// Which buffer of a call a [`ShapeError::LengthMismatch`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BufferRole {
+    /// The input.
+    Input,
+    /// The output.
+    Output,
+    /// The buffer of an in-place call (input and output at once).
+    InPlace,
+    /// The sidechain key.
+    Key,
+}
+
+impl fmt::Display for BufferRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BufferRole::Input => "input",
+            BufferRole::Output => "output",
+            BufferRole::InPlace => "in-place buffer",
+            BufferRole::Key => "key",
+        })
+    }
+}
+
 impl fmt::Display for ShapeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ShapeError::ChannelMismatch { expected, got } => {
                 write!(f, "expected {expected} channels, got {got}")
             }
-            ShapeError::LengthMismatch { expected, got } => {
-                write!(
-                    f,
-                    "buffer lengths differ: expected {expected} samples, got {got}"
-                )
-            }
+            ShapeError::LengthMismatch {
+                buffer,
+                channel: Some(c),
+                expected,
+                got,
+            } => write!(
+                f,
+                "{buffer} channel {c} holds {got} samples, expected {expected}"
+            ),
+            ShapeError::LengthMismatch {
+                buffer,
+                channel: None,
+                expected,
+                got,
+            } => write!(f, "{buffer} holds {got} samples, expected {expected}"),
             ShapeError::Bank {
                 words,
                 got_words,
@@ -131,15 +172,32 @@ fn same_channels(expected: usize, got: usize) -> Result<(), ShapeError> {
     }
 }
 
-fn common_len(mut lens: impl Iterator<Item = usize>) -> Result<usize, ShapeError> {
-    let first = lens.next().unwrap_or(0);
-    match lens.find(|&len| len != first) {
-        Some(got) => Err(ShapeError::LengthMismatch {
-            expected: first,
-            got,
+/// The common length of planar slices, given as (buffer, channel, slice):
+/// the first slice's, or an error naming the first slice that differs.
+fn common_len<'s>(
+    mut slices: impl Iterator<Item = (BufferRole, usize, &'s [f32])>,
+) -> Result<usize, ShapeError> {
+    let Some((_, _, first)) = slices.next() else {
+        return Ok(0);
+    };
+    let expected = first.len();
+    match slices.find(|(_, _, s)| s.len() != expected) {
+        Some((buffer, c, s)) => Err(ShapeError::LengthMismatch {
+            buffer,
+            channel: Some(c),
+            expected,
+            got: s.len(),
         }),
-        None => Ok(first),
+        None => Ok(expected),
     }
+}
+
+/// Each slice of `planes` as (`buffer`, channel, slice).
+fn named<'a, 's>(
+    buffer: BufferRole,
+    planes: &'a [&'s [f32]],
+) -> impl Iterator<Item = (BufferRole, usize, &'s [f32])> + 'a {
+    planes.iter().enumerate().map(move |(c, &s)| (buffer, c, s))
 }
 
 impl Buffers<'_, '_, '_> {
@@ -150,16 +208,22 @@ impl Buffers<'_, '_, '_> {
             Buffers::Planar { input, output } => {
                 same_channels(channels, input.len())?;
                 same_channels(channels, output.len())?;
-                let lens = input.iter().map(|c| c.len());
-                common_len(lens.chain(output.iter().map(|c| c.len())))
+                let outputs = output
+                    .iter()
+                    .enumerate()
+                    .map(|(c, s)| (BufferRole::Output, c, &**s));
+                common_len(named(BufferRole::Input, input).chain(outputs))
             }
             Buffers::PlanarInPlace { bufs } => {
                 same_channels(channels, bufs.len())?;
-                common_len(bufs.iter().map(|c| c.len()))
+                let bufs = bufs.iter().enumerate();
+                common_len(bufs.map(|(c, s)| (BufferRole::InPlace, c, &**s)))
             }
             Buffers::Interleaved { input, output } => {
                 if input.len() != output.len() {
                     return Err(ShapeError::LengthMismatch {
+                        buffer: BufferRole::Output,
+                        channel: None,
                         expected: input.len(),
                         got: output.len(),
                     });
@@ -174,20 +238,27 @@ impl Buffers<'_, '_, '_> {
 impl Key<'_, '_> {
     /// Checks the key for `channels` channels and `frames` frames.
     pub fn check(&self, channels: usize, frames: usize) -> Result<(), ShapeError> {
-        let got = match self {
+        let mismatch = |channel, expected, got| ShapeError::LengthMismatch {
+            buffer: BufferRole::Key,
+            channel,
+            expected,
+            got,
+        };
+        match self {
             Key::Planar(planes) => {
                 same_channels(channels, planes.len())?;
-                common_len(planes.iter().map(|c| c.len()))?
+                match planes.iter().position(|s| s.len() != frames) {
+                    Some(c) => Err(mismatch(Some(c), frames, planes[c].len())),
+                    None => Ok(()),
+                }
             }
-            Key::Interleaved(buf) => whole_frames(buf.len(), channels)?,
-        };
-        if got == frames || channels == 0 {
-            Ok(())
-        } else {
-            Err(ShapeError::LengthMismatch {
-                expected: frames,
-                got,
-            })
+            Key::Interleaved(buf) => {
+                if whole_frames(buf.len(), channels)? == frames {
+                    Ok(())
+                } else {
+                    Err(mismatch(None, frames * channels, buf.len()))
+                }
+            }
         }
     }
 }

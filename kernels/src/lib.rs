@@ -42,5 +42,5 @@ pub use isa::{Isa, Selection};
 pub use job::LaneJob;
 pub use kernel::LaneKernel;
 pub use lanes::Lanes;
-pub use layout::{Buffers, Key, ShapeError};
+pub use layout::{BufferRole, Buffers, Key, ShapeError};
 pub use plan::Plan;
