@@ -6,7 +6,7 @@
 /// multiple of [`Bank::PAD`] channels so that any ISA can load whole
 /// registers; padding lanes hold `0.0` in state and a neutral value chosen by
 /// the owner in parameters, and never reach an output.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Bank {
     data: Vec<f32>,
     words: usize,
@@ -53,15 +53,22 @@ impl Bank {
     pub fn clear(&mut self) {
         self.data.fill(0.0);
     }
+}
 
-    /// Copies every value of `other`, a bank of the same shape, into this
-    /// one without allocating; a bank of another shape leaves this one
-    /// unchanged and returns `false`.
-    pub fn copy_from(&mut self, other: &Bank) -> bool {
-        if (self.words, self.channels) != (other.words, other.channels) {
-            return false;
+impl Clone for Bank {
+    fn clone(&self) -> Bank {
+        Bank {
+            data: self.data.clone(),
+            ..*self
         }
-        self.data.copy_from_slice(&other.data);
-        true
+    }
+
+    /// Reuses this bank's storage (`Vec::clone_from`): no allocation when
+    /// `source` has the same shape, as a processor's reset needs.
+    fn clone_from(&mut self, source: &Bank) {
+        self.data.clone_from(&source.data);
+        self.words = source.words;
+        self.channels = source.channels;
+        self.stride = source.stride;
     }
 }
