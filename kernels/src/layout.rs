@@ -193,11 +193,14 @@ fn common_len<'s>(
 }
 
 /// Each slice of `planes` as (`buffer`, channel, slice).
-fn named<'a, 's>(
+fn named<'a, P: AsRef<[f32]>>(
     buffer: BufferRole,
-    planes: &'a [&'s [f32]],
-) -> impl Iterator<Item = (BufferRole, usize, &'s [f32])> + 'a {
-    planes.iter().enumerate().map(move |(c, &s)| (buffer, c, s))
+    planes: &'a [P],
+) -> impl Iterator<Item = (BufferRole, usize, &'a [f32])> + 'a {
+    planes
+        .iter()
+        .enumerate()
+        .map(move |(c, s)| (buffer, c, s.as_ref()))
 }
 
 impl Buffers<'_, '_, '_> {
@@ -208,16 +211,12 @@ impl Buffers<'_, '_, '_> {
             Buffers::Planar { input, output } => {
                 same_channels(channels, input.len())?;
                 same_channels(channels, output.len())?;
-                let outputs = output
-                    .iter()
-                    .enumerate()
-                    .map(|(c, s)| (BufferRole::Output, c, &**s));
+                let outputs = named(BufferRole::Output, output);
                 common_len(named(BufferRole::Input, input).chain(outputs))
             }
             Buffers::PlanarInPlace { bufs } => {
                 same_channels(channels, bufs.len())?;
-                let bufs = bufs.iter().enumerate();
-                common_len(bufs.map(|(c, s)| (BufferRole::InPlace, c, &**s)))
+                common_len(named(BufferRole::InPlace, bufs))
             }
             Buffers::Interleaved { input, output } => {
                 if input.len() != output.len() {
