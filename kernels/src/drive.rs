@@ -60,6 +60,14 @@ const LINE_FLOATS: usize = 16;
 /// without.
 pub const PREFETCH_CHANNELS: usize = 256;
 
+/// Whether a call's output (`frames` x `channels` floats) reaches the
+/// stream threshold, i.e. is taken to be out of cache: planar calls then
+/// stream (`planar::streams`), interleaved ones prefetch
+/// ([`PREFETCH_CHANNELS`]).
+fn out_of_cache(frames: usize, channels: usize, threshold: usize) -> bool {
+    frames.saturating_mul(channels) >= threshold
+}
+
 /// Calls `$f::<.., N>(..)` with `N` the const register count `1..=MAX_REGS`.
 macro_rules! by_regs {
     ($regs:expr, $f:ident::<$($g:ty),*>($($arg:expr),* $(,)?)) => {
@@ -116,8 +124,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         stream_floats,
     } = run;
     let channels = plan.channels();
-    let prefetch =
-        channels >= PREFETCH_CHANNELS && frames.saturating_mul(channels) >= stream_floats;
+    let prefetch = channels >= PREFETCH_CHANNELS && out_of_cache(frames, channels, stream_floats);
     let direct_key = match key {
         None => Some(None),
         Some(Key::Interleaved(k)) => Some(Some(k)),

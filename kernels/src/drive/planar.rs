@@ -14,7 +14,7 @@
 //! AVX2 most calls run one register per group too ([`narrow`]), with plain
 //! stores.
 
-use super::{MAX_REGS, Planes, Regs, middle_passes, prepare};
+use super::{MAX_REGS, Planes, Regs, middle_passes, out_of_cache, prepare};
 use crate::bank::Bank;
 use crate::isa::Isa;
 use crate::job::LaneJob;
@@ -38,7 +38,7 @@ pub const STREAM_FLOATS: usize = 8 << 20;
 /// line (half-line non-temporal stores to dozens of slices defeat write
 /// combining; measured slower on AVX2).
 pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize) -> bool {
-    S::LANES * 4 == LINE_BYTES && frames.saturating_mul(channels) >= threshold
+    S::LANES * 4 == LINE_BYTES && out_of_cache(frames, channels, threshold)
 }
 
 /// Whether a planar call of kernel `K` over `used` slots runs *narrow
