@@ -72,11 +72,13 @@ fn selection_is_cached() {
 }
 
 #[test]
-fn avx512_runs_the_envelope_on_eight_lane_registers_for_eight_or_sixteen_channels() {
+fn avx512_runs_the_envelope_on_eight_lane_registers_where_they_measured_faster() {
     use lanedsp_kernels::Plan;
+    use lanedsp_kernels::drive::Access;
     use lanedsp_kernels::engine::register_lanes;
     use lanedsp_kernels::generic::dynamics::FusedCompressor;
     use lanedsp_kernels::generic::envelope::PeakEnvelope;
+    // (channels, lanes of interleaved calls)
     let cases = [
         (1, 16),
         (7, 16),
@@ -88,18 +90,26 @@ fn avx512_runs_the_envelope_on_eight_lane_registers_for_eight_or_sixteen_channel
         (24, 16),
         (32, 16),
         (64, 16),
+        (256, 16),
     ];
     for (channels, lanes) in cases {
         let plan = Plan::identity(channels);
-        assert_eq!(
-            register_lanes::<PeakEnvelope>(Isa::Avx512, &plan),
-            lanes,
-            "envelope, {channels} channels"
-        );
-        // The compressor is throughput-bound: always whole 16-lane registers.
-        assert_eq!(register_lanes::<FusedCompressor>(Isa::Avx512, &plan), 16);
-        for isa in [Isa::Scalar, Isa::Avx2, Isa::Neon] {
-            assert_eq!(register_lanes::<PeakEnvelope>(isa, &plan), isa.lanes());
+        let envelope = |access| register_lanes::<PeakEnvelope>(Isa::Avx512, &plan, access);
+        assert_eq!(envelope(Access::Interleaved), lanes, "{channels} channels");
+        // Planar calls with plain stores: 8 lanes at every count; streaming
+        // planar calls keep AVX-512's whole-line stores.
+        assert_eq!(envelope(Access::Planar), 8, "{channels} channels");
+        assert_eq!(envelope(Access::PlanarStream), 16, "{channels} channels");
+        for access in [Access::Interleaved, Access::Planar, Access::PlanarStream] {
+            // The compressor is throughput-bound: always whole 16-lane registers.
+            let compressor = register_lanes::<FusedCompressor>(Isa::Avx512, &plan, access);
+            assert_eq!(compressor, 16);
+            for isa in [Isa::Scalar, Isa::Avx2, Isa::Neon] {
+                assert_eq!(
+                    register_lanes::<PeakEnvelope>(isa, &plan, access),
+                    isa.lanes()
+                );
+            }
         }
     }
 }

@@ -8,7 +8,9 @@
 //!
 //! * Interleaved buffers with the identity plan are read and written where
 //!   they are: a frame's channels are contiguous, so a register is one
-//!   (possibly partial) load.
+//!   (possibly partial) load. Out of cache, with several groups and a
+//!   separate output, the output is staged in a tile and copied out with
+//!   non-temporal stores (`staged`).
 //! * Planar buffers (any plan) take the direct planar path (`planar.rs`):
 //!   squares of `LANES` frames x `LANES` channels are loaded a channel per
 //!   register, transposed into frame rows in registers, processed, and
@@ -20,11 +22,13 @@
 //!   into interleaved rows, processed, and scattered back.
 //!
 //! Large channel counts are processed block by block (a block of frames for
-//! every group, then the next block), so each block stays in cache; each
-//! group prefetches its rows of the next block as it goes, because its
-//! rows are a strided pattern the hardware prefetchers do not follow.
+//! every group, then the next block), so each block stays in cache; out of
+//! cache, the next block is prefetched (by `staged`, or by each group
+//! for its own rows), because a group's rows are a strided pattern the
+//! hardware prefetchers do not follow.
 
 use crate::bank::Bank;
+use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::kernel::{LaneKernel, MAX_MIDDLE_PASSES, RUN_FRAMES};
 use crate::lanes::Lanes;
@@ -53,7 +57,9 @@ const LINE_FLOATS: usize = 16;
 
 /// Interleaved calls of this many channels or more (frames of 1 KiB or
 /// more) whose output reaches the stream threshold (`Run::stream_floats`,
-/// out of cache) prefetch each group's rows one block ahead: a group's
+/// out of cache) and that are not `staged` (in place, a multi-pass
+/// kernel, or the scalar and NEON ISAs) prefetch each group's rows one
+/// block ahead: a group's
 /// visit of a block then touches each 4 KiB page at most four times, too
 /// few for the hardware prefetchers to follow (docs/design.md, "The
 /// driver"). In cache the prefetches measured slower, so smaller calls do
@@ -62,8 +68,8 @@ pub const PREFETCH_CHANNELS: usize = 256;
 
 /// Whether a call's output (`frames` x `channels` floats) reaches the
 /// stream threshold, i.e. is taken to be out of cache: planar calls then
-/// stream (`planar::streams`), interleaved ones prefetch
-/// ([`PREFETCH_CHANNELS`]).
+/// stream (`planar::streams`), interleaved ones are staged ([`stages`]) or
+/// prefetch ([`PREFETCH_CHANNELS`]).
 fn out_of_cache(frames: usize, channels: usize, threshold: usize) -> bool {
     frames.saturating_mul(channels) >= threshold
 }
@@ -99,11 +105,35 @@ impl Run<'_, '_, '_, '_, '_> {
     /// `stream_floats` output floats, on whole-line registers
     /// (`planar::streams`).
     pub(crate) fn streams<S: Lanes>(&self) -> bool {
-        matches!(
-            self.buffers,
-            Buffers::Planar { .. } | Buffers::PlanarInPlace { .. }
-        ) && streams::<S>(self.frames, self.plan.channels(), self.stream_floats)
+        self.access::<S>() == Access::PlanarStream
     }
+
+    /// How this call reaches its buffers on ISA `S`.
+    pub(crate) fn access<S: Lanes>(&self) -> Access {
+        match self.buffers {
+            Buffers::Planar { .. } | Buffers::PlanarInPlace { .. } => {
+                if streams::<S>(self.frames, self.plan.channels(), self.stream_floats) {
+                    Access::PlanarStream
+                } else {
+                    Access::Planar
+                }
+            }
+            _ => Access::Interleaved,
+        }
+    }
+}
+
+/// How a call reaches its buffers, which decides the register width the
+/// AVX-512 engine uses ([`crate::engine::register_lanes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Interleaved buffers (in place or not).
+    Interleaved,
+    /// Planar buffers with plain stores (the direct planar path and the tile).
+    Planar,
+    /// Planar buffers past the stream threshold on whole-line registers:
+    /// non-temporal stores of whole lines ([`STREAM_FLOATS`]).
+    PlanarStream,
 }
 
 /// Runs kernel `K` on ISA `S`. This function and its loops over groups and
@@ -131,6 +161,11 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         Some(Key::Planar(_)) => None,
     };
     match (buffers, direct_key) {
+        (Buffers::Interleaved { input, output }, Some(key))
+            if plan.is_identity() && stages::<S, K>(frames, channels, stream_floats) =>
+        {
+            staged::<S, K>(s, params, state, input, output, key, channels, frames);
+        }
         (Buffers::Interleaved { input, output }, Some(key)) if plan.is_identity() => {
             let io = Frames {
                 input: Some(input),
@@ -381,6 +416,99 @@ fn interleaved<S: Lanes, K: LaneKernel>(
             c0 += n;
         }
         f0 = f1;
+    }
+}
+
+/// Whether an interleaved call of kernel `K` with a separate output
+/// (identity plan) runs [`staged`]: a single-pass kernel on AVX2 or AVX-512
+/// whose channels take several groups (the direct path would go block by
+/// block) with a frame that fits the tile, and whose output reaches the
+/// stream threshold. One group (at most 64 channels on AVX-512, 32 on
+/// AVX2) measured slower staged, and so did the multi-pass compressors
+/// (compute-bound; tiles of 16 frames at 256 channels), which keep the
+/// direct path (docs/design.md, "The driver").
+fn stages<S: Lanes, K: LaneKernel>(frames: usize, channels: usize, threshold: usize) -> bool {
+    !K::MULTI_PASS
+        && matches!(S::ISA, Isa::Avx2 | Isa::Avx512)
+        && channels > MAX_REGS * S::LANES
+        && channels <= TILE_FLOATS
+        && out_of_cache(frames, channels, threshold)
+}
+
+/// Interleaved frames out of cache, with a separate output: the direct
+/// path runs block by block (as many frames as fill the tile) into a stack
+/// tile that stays in L1, and each block is then copied to the output in
+/// whole aligned lines with non-temporal stores ([`StreamOut`]), prefetching
+/// the next block's input. A plain store out of cache first reads the line
+/// it overwrites; this moves two lines per line of input instead of three
+/// (docs/design.md, "The driver"). Same kernel steps over the same frames
+/// in the same order, so the same values.
+#[allow(clippy::too_many_arguments)]
+fn staged<S: Lanes, K: LaneKernel>(
+    s: S,
+    params: &Bank,
+    state: &mut Bank,
+    input: &[f32],
+    output: &mut [f32],
+    key: Option<&[f32]>,
+    channels: usize,
+    frames: usize,
+) {
+    let mut tile = [0.0f32; TILE_FLOATS];
+    let block = TILE_FLOATS / channels;
+    let mut f0 = 0;
+    while f0 < frames {
+        let f1 = frames.min(f0 + block);
+        let rows = f0 * channels..f1 * channels;
+        let staged = &mut tile[..rows.len()];
+        let io = Frames {
+            input: Some(&input[rows.clone()]),
+            output: &mut *staged,
+        };
+        let key = key.map(|k| &k[rows.clone()]);
+        interleaved::<S, K>(s, params, state, io, key, channels, f1 - f0, false);
+        let next = input.get(rows.end..).unwrap_or(&[]);
+        s.run_job(StreamOut {
+            src: staged,
+            dst: &mut output[rows],
+            next: &next[..next.len().min(TILE_FLOATS)],
+        });
+        f0 = f1;
+    }
+    s.stream_fence();
+}
+
+/// Copies `src` to `dst` (same length): plain stores up to `dst`'s first
+/// cache-line boundary and after its last whole line, non-temporal stores
+/// of whole lines between; prefetches the lines of `next` as it goes.
+struct StreamOut<'a, 'o> {
+    src: &'a [f32],
+    dst: &'o mut [f32],
+    next: &'a [f32],
+}
+
+impl LaneJob for StreamOut<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        let StreamOut { src, dst, next } = self;
+        let addr = dst.as_ptr() as usize;
+        let head = ((LINE_FLOATS * 4 - addr % (LINE_FLOATS * 4)) / 4 % LINE_FLOATS).min(dst.len());
+        let (dst_head, dst) = dst.split_at_mut(head);
+        let (src_head, src) = src.split_at(head);
+        dst_head.copy_from_slice(src_head);
+        let mut lines = dst.chunks_exact_mut(LINE_FLOATS);
+        let mut src_lines = src.chunks_exact(LINE_FLOATS);
+        for (i, (d, x)) in (&mut lines).zip(&mut src_lines).enumerate() {
+            s.prefetch(next.get(i * LINE_FLOATS..).unwrap_or(&[]));
+            for (d, x) in d.chunks_exact_mut(S::LANES).zip(x.chunks_exact(S::LANES)) {
+                s.store_stream(d, s.load(x));
+            }
+        }
+        lines
+            .into_remainder()
+            .copy_from_slice(src_lines.remainder());
     }
 }
 

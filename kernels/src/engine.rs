@@ -2,7 +2,7 @@
 
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
-use crate::drive::{Run, STREAM_FLOATS, drive};
+use crate::drive::{Access, Run, STREAM_FLOATS, drive};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
@@ -168,11 +168,10 @@ impl Engine {
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "x86_64")]
-            // Narrow groups (`register_lanes`), except in planar calls that
-            // stream: those keep AVX-512's whole-line non-temporal stores.
+            // 8-lane registers where `register_lanes` says so.
             Token::Avx512(s)
-                if register_lanes::<K>(Isa::Avx512, plan) == Isa::Avx2.lanes()
-                    && !run.streams::<Avx512>() =>
+                if register_lanes::<K>(Isa::Avx512, plan, run.access::<Avx512>())
+                    == Isa::Avx2.lanes() =>
             {
                 drive::<_, K>(s.avx2(), run)
             }
@@ -184,31 +183,40 @@ impl Engine {
         Ok(())
     }
 
-    /// Lanes per register this engine uses for kernel `K` over `plan`
-    /// ([`register_lanes`]).
-    pub fn register_lanes<K: LaneKernel>(&self, plan: &Plan) -> usize {
-        register_lanes::<K>(self.isa(), plan)
+    /// Lanes per register this engine uses for kernel `K` over `plan` in
+    /// a call of `access` ([`register_lanes`]).
+    pub fn register_lanes<K: LaneKernel>(&self, plan: &Plan, access: Access) -> usize {
+        register_lanes::<K>(self.isa(), plan, access)
     }
 }
 
 /// Lanes per register that the engine of `isa` uses for kernel `K` over
-/// `plan`: [`Isa::lanes`], except that AVX-512 runs a kernel that wants
-/// [`LaneKernel::CHAINS`] independent registers with AVX2's 8-lane
-/// registers when the plan's slots fill whole 8-lane registers but fewer
-/// than `CHAINS` 16-lane ones (the envelope follower on 8 or 16 channels):
-/// two 8-lane recurrences then overlap where one 16-lane recurrence would
-/// wait on its own latency (docs/design.md, "Narrow groups"); in planar
-/// calls the AVX2 body runs them one after the other instead (its narrow
-/// planar groups). Planar calls that stream keep 16 lanes whatever this
-/// says ([`Engine::run`]). The output bits are the same either way.
-pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan) -> usize {
+/// `plan` in a call of `access`: [`Isa::lanes`], except that AVX-512 runs a
+/// kernel that wants [`LaneKernel::CHAINS`] independent registers (the
+/// envelope follower) with AVX2's 8-lane registers (docs/design.md,
+/// "Narrow groups"):
+/// - in interleaved calls, when the plan's slots fill whole 8-lane
+///   registers but fewer than `CHAINS` 16-lane ones (8 or 16 channels):
+///   two 8-lane recurrences then overlap where one 16-lane recurrence
+///   would wait on its own latency;
+/// - in planar calls with plain stores, at every channel count: the AVX2
+///   body's narrow planar groups (one 8-lane register each, 8x8
+///   transposes) measured faster than one 16-lane register per group.
+///
+/// Planar calls that stream keep 16 lanes, for AVX-512's whole-line
+/// non-temporal stores. The output bits are the same either way.
+pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan, access: Access) -> usize {
     let used = plan.used();
     let narrow = Isa::Avx2.lanes();
-    if isa == Isa::Avx512
-        && used > 0
-        && used.is_multiple_of(narrow)
-        && used.div_ceil(Isa::Avx512.lanes()) < K::CHAINS
-    {
+    let wants_chains = K::CHAINS > 1 && used > 0;
+    let eight = match access {
+        Access::Interleaved => {
+            used.is_multiple_of(narrow) && used.div_ceil(Isa::Avx512.lanes()) < K::CHAINS
+        }
+        Access::Planar => true,
+        Access::PlanarStream => false,
+    };
+    if isa == Isa::Avx512 && wants_chains && eight {
         narrow
     } else {
         isa.lanes()

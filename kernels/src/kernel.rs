@@ -59,10 +59,10 @@ pub trait LaneKernel {
     /// in the pipeline. A kernel whose step is one short recurrence (the
     /// envelope follower) waits on its own latency when one register holds
     /// every channel; with `CHAINS > 1` the AVX-512 engine runs it on 8-lane
-    /// registers when they hold the channels exactly but fewer than
-    /// `CHAINS` 16-lane ones would ([`crate::engine::register_lanes`];
-    /// planar calls then run the 8-lane registers one group after the
-    /// other, docs/design.md, "Narrow planar groups").
+    /// registers in interleaved calls where they hold the channels exactly
+    /// but fewer than `CHAINS` 16-lane ones would, and in planar calls
+    /// below the stream threshold ([`crate::engine::register_lanes`];
+    /// docs/design.md, "Narrow groups").
     const CHAINS: usize = 1;
 
     /// Whether the driver runs this kernel in passes over short runs of
