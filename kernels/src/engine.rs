@@ -199,12 +199,13 @@ impl Engine {
 ///   registers but fewer than `CHAINS` 16-lane ones (8 or 16 channels):
 ///   two 8-lane recurrences then overlap where one 16-lane recurrence
 ///   would wait on its own latency;
-/// - in planar calls with plain stores, at every channel count: the AVX2
-///   body's narrow planar groups (one 8-lane register each, 8x8
-///   transposes) measured faster than one 16-lane register per group.
+/// - in planar calls, at every channel count: the AVX2 body's narrow
+///   planar groups (one 8-lane register each, 8x8 transposes, plain
+///   stores) measured faster than one 16-lane register per group, and
+///   out of cache faster than or level with the AVX-512 body's streaming
+///   (whole-line non-temporal) stores.
 ///
-/// Planar calls that stream keep 16 lanes, for AVX-512's whole-line
-/// non-temporal stores. The output bits are the same either way.
+/// The output bits are the same either way.
 pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan, access: Access) -> usize {
     let used = plan.used();
     let narrow = Isa::Avx2.lanes();
@@ -213,8 +214,7 @@ pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan, access: Access) -> u
         Access::Interleaved => {
             used.is_multiple_of(narrow) && used.div_ceil(Isa::Avx512.lanes()) < K::CHAINS
         }
-        Access::Planar => true,
-        Access::PlanarStream => false,
+        Access::Planar | Access::PlanarStream => true,
     };
     if isa == Isa::Avx512 && wants_chains && eight {
         narrow

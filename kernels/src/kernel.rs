@@ -60,8 +60,8 @@ pub trait LaneKernel {
     /// envelope follower) waits on its own latency when one register holds
     /// every channel; with `CHAINS > 1` the AVX-512 engine runs it on 8-lane
     /// registers in interleaved calls where they hold the channels exactly
-    /// but fewer than `CHAINS` 16-lane ones would, and in planar calls
-    /// below the stream threshold ([`crate::engine::register_lanes`];
+    /// but fewer than `CHAINS` 16-lane ones would, and in every planar
+    /// call ([`crate::engine::register_lanes`];
     /// docs/design.md, "Narrow groups").
     const CHAINS: usize = 1;
 
