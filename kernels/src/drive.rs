@@ -55,6 +55,13 @@ pub const BLOCK_FRAMES: usize = 256;
 /// Floats per cache line.
 const LINE_FLOATS: usize = 16;
 
+/// Floats from the start of `buf` to its first 64-byte (cache line)
+/// boundary: 0 when it starts on one, at most 15.
+fn to_line_boundary(buf: &[f32]) -> usize {
+    let addr = buf.as_ptr() as usize;
+    (LINE_FLOATS * 4 - addr % (LINE_FLOATS * 4)) % (LINE_FLOATS * 4) / 4
+}
+
 /// Interleaved calls of this many channels or more (frames of 1 KiB or
 /// more) whose output reaches the stream threshold (`Run::stream_floats`,
 /// out of cache) and that are not `staged` (in place, a multi-pass
@@ -265,10 +272,9 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
 /// 64-byte boundary (the first such on a tie), and whether every slice
 /// has it.
 fn common_line_offset<'a>(planes: impl Iterator<Item = &'a [f32]>) -> (usize, bool) {
-    let mut count = [0usize; 16];
+    let mut count = [0usize; LINE_FLOATS];
     for plane in planes {
-        let addr = plane.as_ptr() as usize;
-        count[(64 - addr % 64) % 64 / 4] += 1;
+        count[to_line_boundary(plane)] += 1;
     }
     let best = count.iter().max().copied().unwrap_or(0);
     let offset = count.iter().position(|&n| n == best).unwrap_or(0);
@@ -493,8 +499,7 @@ impl LaneJob for StreamOut<'_, '_> {
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
         let StreamOut { src, dst, next } = self;
-        let addr = dst.as_ptr() as usize;
-        let head = ((LINE_FLOATS * 4 - addr % (LINE_FLOATS * 4)) / 4 % LINE_FLOATS).min(dst.len());
+        let head = to_line_boundary(dst).min(dst.len());
         let (dst_head, dst) = dst.split_at_mut(head);
         let (src_head, src) = src.split_at(head);
         dst_head.copy_from_slice(src_head);

@@ -14,7 +14,7 @@
 //! AVX2 most calls run one register per group too ([`narrow`]), with plain
 //! stores.
 
-use super::{MAX_REGS, Planes, Regs, middle_passes, out_of_cache, prepare};
+use super::{MAX_REGS, Planes, Regs, middle_passes, out_of_cache, prepare, to_line_boundary};
 use crate::bank::Bank;
 use crate::isa::Isa;
 use crate::job::LaneJob;
@@ -151,8 +151,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
                 let i = slot - base;
                 group.output[i] = &mut plane[frames.clone()];
                 // Frames from the slice's start to its first line boundary.
-                let addr = group.output[i].as_ptr() as usize;
-                group.shift[i] = (LINE_BYTES - addr % LINE_BYTES) % LINE_BYTES / 4;
+                group.shift[i] = to_line_boundary(group.output[i]);
                 if let Some(input) = io.input {
                     group.input[i] = &input[c][frames.clone()];
                 }
