@@ -577,6 +577,11 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
         }
         let mut regs = Regs::<S, K, N>::load(s, params, state, at.c0);
         let partial = !at.n.is_multiple_of(S::LANES);
+        if K::MULTI_PASS && K::MIDDLE_PASSES == 2 && N == 1 {
+            skewed::<S, K, N>(s, &mut regs, io, key, &at, partial);
+            regs.store(s, state, at.c0);
+            return;
+        }
         if K::MULTI_PASS {
             let mut mid = [[s.zero(); N]; RUN_FRAMES];
             let mut xs = [[s.zero(); N]; RUN_FRAMES];
@@ -655,6 +660,79 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
             }
         }
         regs.store(s, state, at.c0);
+    }
+}
+
+/// The multi-pass loop of [`DirectJob`] for a kernel with two middle passes
+/// in one register (the compressor at up to one register of channels),
+/// skewed over runs so that each loop pairs a recurrence with independent
+/// arithmetic: run `r`'s first pass (the detector) shares a loop with run
+/// `r - 1`'s middle pass 0 (the curve), and run `r - 1`'s middle pass 1
+/// (the smoother) shares one with run `r - 2`'s last pass (the
+/// application). Each pass still visits the runs in order and owns its
+/// state, so the output is unchanged (docs/design.md, "Passes").
+#[inline(always)]
+fn skewed<S: Lanes, K: LaneKernel, const N: usize>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    io: &mut Frames<'_>,
+    key: Option<&[f32]>,
+    at: &Cut,
+    partial: bool,
+) {
+    // Three runs in flight: the detector's, the curve's and smoother's,
+    // and the application's.
+    let mut mid = [[[s.zero(); N]; RUN_FRAMES]; 3];
+    let mut xs = [[[s.zero(); N]; RUN_FRAMES]; 3];
+    let total = at.frames.len();
+    let runs = total.div_ceil(RUN_FRAMES);
+    let len = |r: usize| (total - r * RUN_FRAMES).min(RUN_FRAMES);
+    let row = |r: usize, i: usize| (at.frames.start + r * RUN_FRAMES + i) * at.channels + at.c0;
+    for r in 0..runs + 2 {
+        let first = if r < runs { len(r) } else { 0 };
+        let middle = if (1..=runs).contains(&r) {
+            len(r - 1)
+        } else {
+            0
+        };
+        let last = if r >= 2 { len(r - 2) } else { 0 };
+        let [m0, m1, m2] = &mut mid;
+        let [x0, x1, x2] = &mut xs;
+        // Buffers of runs r, r - 1 and r - 2 (modulo 3).
+        let (cur, prev, old, x_cur, x_old) = match r % 3 {
+            0 => (m0, m2, m1, x0, x1),
+            1 => (m1, m0, m2, x1, x2),
+            _ => (m2, m1, m0, x2, x0),
+        };
+        for i in 0..first.max(middle) {
+            if i < first {
+                let lo = row(r, i);
+                if at.ahead > 0 {
+                    prefetch_row::<S, N>(s, io, key, lo + at.ahead);
+                }
+                let src = io.input.unwrap_or(&*io.output);
+                x_cur[i] = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
+                let k = match key {
+                    Some(key) => prepare::<S, K, N>(s, load_row(s, &key[lo..lo + at.n], partial)),
+                    None => x_cur[i],
+                };
+                cur[i] = K::first(s, &regs.params, &mut regs.state, &k);
+            }
+            if i < middle {
+                K::middle::<S, N, 0>(s, &regs.params, &mut regs.state, &mut prev[i]);
+            }
+        }
+        for i in 0..middle.max(last) {
+            if i < middle {
+                K::middle::<S, N, 1>(s, &regs.params, &mut regs.state, &mut prev[i]);
+            }
+            if i < last {
+                let lo = row(r - 2, i);
+                let mut x = x_old[i];
+                K::second(s, &regs.params, &mut regs.state, &mut x, &old[i]);
+                store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+            }
+        }
     }
 }
 
