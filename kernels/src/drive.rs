@@ -590,25 +590,12 @@ impl<K: LaneKernel, const N: usize> LaneJob for DirectJob<'_, '_, K, N> {
                 let run = f0..at.frames.end.min(f0 + RUN_FRAMES);
                 for ((f, mid), xs) in run.clone().zip(mid.iter_mut()).zip(xs.iter_mut()) {
                     let lo = f * at.channels + at.c0;
-                    if at.ahead > 0 {
-                        prefetch_row::<S, N>(s, io, key, lo + at.ahead);
-                    }
-                    let src = io.input.unwrap_or(&*io.output);
-                    *xs = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
-                    let k = match key {
-                        Some(key) => {
-                            prepare::<S, K, N>(s, load_row(s, &key[lo..lo + at.n], partial))
-                        }
-                        None => *xs,
-                    };
-                    *mid = K::first(s, &regs.params, &mut regs.state, &k);
+                    *mid = first_pass::<S, K, N>(s, &mut regs, io, key, &at, partial, lo, xs);
                 }
                 middle_passes::<S, K, N>(s, &mut regs, &mut mid[..run.len()]);
                 for ((f, mid), xs) in run.clone().zip(mid.iter()).zip(xs.iter()) {
                     let lo = f * at.channels + at.c0;
-                    let mut x = *xs;
-                    K::second(s, &regs.params, &mut regs.state, &mut x, mid);
-                    store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+                    last_pass::<S, K, N>(s, &mut regs, io, &at, partial, lo, *xs, mid);
                 }
                 f0 = run.end;
             }
@@ -707,16 +694,7 @@ fn skewed<S: Lanes, K: LaneKernel, const N: usize>(
         for i in 0..first.max(middle) {
             if i < first {
                 let lo = row(r, i);
-                if at.ahead > 0 {
-                    prefetch_row::<S, N>(s, io, key, lo + at.ahead);
-                }
-                let src = io.input.unwrap_or(&*io.output);
-                x_cur[i] = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
-                let k = match key {
-                    Some(key) => prepare::<S, K, N>(s, load_row(s, &key[lo..lo + at.n], partial)),
-                    None => x_cur[i],
-                };
-                cur[i] = K::first(s, &regs.params, &mut regs.state, &k);
+                cur[i] = first_pass::<S, K, N>(s, regs, io, key, at, partial, lo, &mut x_cur[i]);
             }
             if i < middle {
                 K::middle::<S, N, 0>(s, &regs.params, &mut regs.state, &mut prev[i]);
@@ -728,12 +706,58 @@ fn skewed<S: Lanes, K: LaneKernel, const N: usize>(
             }
             if i < last {
                 let lo = row(r - 2, i);
-                let mut x = x_old[i];
-                K::second(s, &regs.params, &mut regs.state, &mut x, &old[i]);
-                store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
+                last_pass::<S, K, N>(s, regs, io, at, partial, lo, x_old[i], &old[i]);
             }
         }
     }
+}
+
+/// The first pass of [`DirectJob`]'s multi-pass loops over the group's row
+/// at `lo`: prefetches one block ahead (when `at.ahead > 0`), prepares the
+/// input (into `xs`, for the last pass) and the key, and returns the value
+/// the later passes carry.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn first_pass<S: Lanes, K: LaneKernel, const N: usize>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    io: &Frames<'_>,
+    key: Option<&[f32]>,
+    at: &Cut,
+    partial: bool,
+    lo: usize,
+    xs: &mut [S::V; N],
+) -> [S::V; N] {
+    if at.ahead > 0 {
+        prefetch_row::<S, N>(s, io, key, lo + at.ahead);
+    }
+    let src = io.input.unwrap_or(&*io.output);
+    *xs = prepare::<S, K, N>(s, load_row(s, &src[lo..lo + at.n], partial));
+    let k = match key {
+        Some(key) => prepare::<S, K, N>(s, load_row(s, &key[lo..lo + at.n], partial)),
+        None => *xs,
+    };
+    K::first(s, &regs.params, &mut regs.state, &k)
+}
+
+/// The last pass of [`DirectJob`]'s multi-pass loops over the group's row
+/// at `lo`: the output from the prepared input `xs` and the carried value
+/// `mid`, stored.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn last_pass<S: Lanes, K: LaneKernel, const N: usize>(
+    s: S,
+    regs: &mut Regs<S, K, N>,
+    io: &mut Frames<'_>,
+    at: &Cut,
+    partial: bool,
+    lo: usize,
+    xs: [S::V; N],
+    mid: &[S::V; N],
+) {
+    let mut x = xs;
+    K::second(s, &regs.params, &mut regs.state, &mut x, mid);
+    store_row::<S, N>(s, &mut io.output[lo..lo + at.n], &x, partial);
 }
 
 /// Prefetches the lines of a group's row of `N` registers at `at` (the

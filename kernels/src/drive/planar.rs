@@ -62,7 +62,7 @@ pub(super) fn narrow<S: Lanes, K: LaneKernel>(stream: bool, used: usize) -> bool
 }
 
 /// A cache line.
-const LINE_BYTES: usize = 64;
+const LINE_BYTES: usize = super::LINE_FLOATS * 4;
 
 /// How far ahead of a square streaming calls prefetch each input and key
 /// slice: 128 frames, eight lines (measured: 64 and 256 gave the same).
