@@ -3,17 +3,43 @@
 use crate::error::Result;
 use crate::params;
 use crate::processor::Processor;
+use lanedsp_kernels::generic::dynamics::{DetectorKernel, rows};
 use lanedsp_kernels::generic::envelope::PeakEnvelope;
 use lanedsp_kernels::policy::coefficient;
+use lanedsp_kernels::reference::dynamics::Detector;
 use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel, Plan};
 
-/// A peak envelope follower with attack and release, for `channels`
+/// What an [`EnvelopeFollower`] follows (docs/kernels.md, section 3).
+///
+/// The default, [`EnvelopeDetection::Signed`], follows the input as given:
+/// the seed pipeline's follower, which was fed level values (`|x|`, RMS
+/// frames). For raw audio, choose [`EnvelopeDetection::Peak`]: a signed
+/// follower gives a negative envelope for a negative DC and a half-wave
+/// peak hold of a sine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EnvelopeDetection {
+    /// The input as given, sign included (the default).
+    #[default]
+    Signed,
+    /// `|x|`: a peak envelope, like JUCE's `BallisticsFilter` in peak mode.
+    Peak,
+    /// `x^2`: a mean-square (power) envelope; its square root is the RMS
+    /// envelope, and `10 log10` of it the RMS level in dB (squares below
+    /// `2^-96` count as 0, as in the compressor's RMS detector).
+    MeanSquare,
+}
+
+/// An envelope follower with attack and release, for `channels`
 /// independent channels processed side by side in SIMD lanes.
 ///
 /// Per channel and sample (docs/kernels.md gives the exact rule):
-/// `env += (x - env) * k` with `k = 1 - exp(-1 / (t * sample_rate))`, `t`
-/// the attack time when `x > env` and the release time otherwise. A step
+/// `env += (d - env) * k` with `k = 1 - exp(-1 / (t * sample_rate))`, `t`
+/// the attack time when `d > env` and the release time otherwise. A step
 /// input reaches `1 - 1/e` of its height after `t * sample_rate` samples.
+///
+/// `d` is the input **as given by default** ([`EnvelopeDetection::Signed`],
+/// the seed's follower of level values); [`EnvelopeFollower::with_detection`]
+/// chooses `|x|` (a peak envelope, what audio users usually want) or `x^2`.
 ///
 /// State carries across process calls; no process call allocates, locks or
 /// panics. Output is bit-identical on every ISA.
@@ -35,8 +61,13 @@ use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel, Plan};
 pub struct EnvelopeFollower {
     engine: Engine,
     sample_rate: f32,
+    detection: EnvelopeDetection,
     plan: Plan,
+    /// The signed follower's rows: attack, release.
     params: Bank,
+    /// The same coefficients in the detector's rows (`rows::DETECTOR`):
+    /// mean-square flag, attack, release.
+    detector: Bank,
     state: Bank,
 }
 
@@ -52,7 +83,9 @@ impl EnvelopeFollower {
         let mut follower = EnvelopeFollower {
             engine: Engine::selected(),
             sample_rate,
+            detection: EnvelopeDetection::Signed,
             params: Bank::new(PeakEnvelope::PARAM_WORDS, plan.slots()),
+            detector: Bank::new(rows::DETECTOR, plan.slots()),
             state: Bank::new(PeakEnvelope::STATE_WORDS, plan.slots()),
             plan,
         };
@@ -83,17 +116,56 @@ impl EnvelopeFollower {
     pub fn set_times(&mut self, attack: f32, release: f32) -> Result<()> {
         let (a, r) = self.coefficients(attack, release)?;
         let channels = self.channels();
-        self.params.row_mut(PeakEnvelope::ATTACK)[..channels].fill(a);
-        self.params.row_mut(PeakEnvelope::RELEASE)[..channels].fill(r);
+        for c in 0..channels {
+            self.write(c, a, r);
+        }
         Ok(())
+    }
+
+    /// The same follower following `detection` instead (the envelope is
+    /// kept).
+    pub fn with_detection(mut self, detection: EnvelopeDetection) -> Self {
+        self.set_detection(detection);
+        self
+    }
+
+    /// Sets what every channel follows, from the next sample on; the
+    /// envelope is kept. No allocation.
+    pub fn set_detection(&mut self, detection: EnvelopeDetection) {
+        self.detection = detection;
+        let rms = detection == EnvelopeDetection::MeanSquare;
+        for c in 0..self.channels() {
+            let p = Detector {
+                rms,
+                attack: self.params.row(PeakEnvelope::ATTACK)[c],
+                release: self.params.row(PeakEnvelope::RELEASE)[c],
+            };
+            rows::detector(&mut self.detector, 0, c, &p);
+        }
+    }
+
+    /// Writes channel `c`'s coefficients to both banks.
+    fn write(&mut self, c: usize, attack: f32, release: f32) {
+        self.params.row_mut(PeakEnvelope::ATTACK)[c] = attack;
+        self.params.row_mut(PeakEnvelope::RELEASE)[c] = release;
+        let p = Detector {
+            rms: self.detection == EnvelopeDetection::MeanSquare,
+            attack,
+            release,
+        };
+        rows::detector(&mut self.detector, 0, c, &p);
+    }
+
+    /// What the follower follows.
+    pub fn detection(&self) -> EnvelopeDetection {
+        self.detection
     }
 
     /// Sets the attack and release times of one channel.
     pub fn set_channel_times(&mut self, channel: usize, attack: f32, release: f32) -> Result<()> {
         let channel = params::channel_index(channel, self.channels())?;
         let (a, r) = self.coefficients(attack, release)?;
-        self.params.row_mut(PeakEnvelope::ATTACK)[channel] = a;
-        self.params.row_mut(PeakEnvelope::RELEASE)[channel] = r;
+        self.write(channel, a, r);
         Ok(())
     }
 
@@ -132,9 +204,12 @@ impl Processor for EnvelopeFollower {
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        let (plan, params) = (&self.plan, &self.params);
-        Ok(self
-            .engine
-            .run::<PeakEnvelope>(plan, params, &mut self.state, buffers, None)?)
+        let (engine, plan, state) = (&self.engine, &self.plan, &mut self.state);
+        Ok(match self.detection {
+            EnvelopeDetection::Signed => {
+                engine.run::<PeakEnvelope>(plan, &self.params, state, buffers, None)
+            }
+            _ => engine.run::<DetectorKernel>(plan, &self.detector, state, buffers, None),
+        }?)
     }
 }

@@ -39,8 +39,8 @@ mod processor;
 pub mod stages;
 mod time;
 
-pub use compressor::{Compressor, Detection, LinkMode, Makeup, Mode, Settings};
-pub use envelope::EnvelopeFollower;
+pub use compressor::{Compressor, Detection, LinkMode, MIN_KNEE_DB, Makeup, Mode, Settings};
+pub use envelope::{EnvelopeDetection, EnvelopeFollower};
 pub use error::{Error, Result};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};

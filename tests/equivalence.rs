@@ -20,27 +20,53 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use rand::RngExt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// How much of the matrix to run (`LANEDSP_TEST_MATRIX`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Matrix {
+    /// Everything (the default).
+    Full,
+    /// `reduced`: fewer channel counts and split streams (still every
+    /// kernel, ISA, layout, edge length, split and hostile input, every
+    /// count up to 17 and so every lane-width boundary). The emulated NEON
+    /// run of `.ci/cross-test` uses it: the full matrix emulated takes
+    /// minutes (docs/testing.md).
+    Reduced,
+    /// `smoke`: each kernel's every path once (one register, a partial
+    /// register, several groups; every layout; a split stream; hostile
+    /// input). The emulated x86-64 runs of `.ci/cross-test` use it: they
+    /// prove what dispatch selects on an older CPU and that the selected
+    /// body runs there; the bodies themselves are compared natively.
+    Smoke,
+}
+
+fn matrix_size() -> Matrix {
+    match std::env::var("LANEDSP_TEST_MATRIX").as_deref() {
+        Ok("reduced") => Matrix::Reduced,
+        Ok("smoke") => Matrix::Smoke,
+        _ => Matrix::Full,
+    }
+}
+
 /// Channel counts: every count up to 40, then past the widest register
 /// with and without a remainder, and many groups.
 fn channel_counts() -> Vec<usize> {
-    if reduced() {
+    match matrix_size() {
         // Every count of one 16-slot group (so every remainder and every
         // register count within a group on every ISA), then several groups.
-        return (1..=17).chain([31, 33, 40, 64, 67]).collect();
+        Matrix::Reduced => (1..=17).chain([31, 33, 40, 64, 67]).collect(),
+        // One lane, a partial and a whole register on every ISA, a
+        // remainder past one AVX-512 register, several groups.
+        Matrix::Smoke => vec![1, 3, 8, 9, 16, 17, 33],
+        Matrix::Full => (1..=40).chain([64, 67, 256]).collect(),
     }
-    (1..=40).chain([64, 67, 256]).collect()
 }
 
-/// `LANEDSP_TEST_MATRIX=reduced`: fewer channel counts and split streams
-/// (still every kernel, ISA, layout, edge length, split and hostile input,
-/// every count up to 17 and so every lane-width boundary). `.ci/cross-test`
-/// sets it for its emulated runs: the full matrix emulated takes minutes
-/// per run (docs/testing.md).
-fn reduced() -> bool {
-    std::env::var("LANEDSP_TEST_MATRIX").is_ok_and(|v| v == "reduced")
+fn lengths() -> &'static [usize] {
+    match matrix_size() {
+        Matrix::Smoke => &[0, 7, 1000],
+        _ => &[0, 1, 7, 64, 1000, 4096],
+    }
 }
-
-const LENGTHS: [usize; 6] = [0, 1, 7, 64, 1000, 4096];
 
 /// Bit `isa as u32` set once a comparison ran on that ISA.
 static COMPARED: AtomicU32 = AtomicU32::new(0);
@@ -78,7 +104,7 @@ fn check(
 fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(1);
     for channels in channel_counts() {
-        for len in LENGTHS {
+        for &len in lengths() {
             let settings = K::settings(&mut rng, channels);
             let input = planes(&mut rng, channels, len, 0.01);
             let key = K::key(&mut rng, &input);
@@ -103,10 +129,10 @@ fn matrix<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
 /// the planar blocks streaming (`with_stream_threshold(0)`).
 fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(2);
-    let (counts, streams): (&[usize], usize) = if reduced() {
-        (&[1, 3, 16, 17, 67], 2)
-    } else {
-        (&[1, 2, 3, 8, 15, 16, 17, 33, 67, 256], 4)
+    let (counts, streams): (&[usize], usize) = match matrix_size() {
+        Matrix::Smoke => (&[3, 17], 2),
+        Matrix::Reduced => (&[1, 3, 16, 17, 67], 2),
+        Matrix::Full => (&[1, 2, 3, 8, 15, 16, 17, 33, 67, 256], 4),
     };
     for &channels in counts {
         for stream in 0..streams {
@@ -161,7 +187,11 @@ fn splits<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
 /// infinities, and of alternating extremes.
 fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(3);
-    for channels in [1, 5, 16, 19, 64] {
+    let counts: &[usize] = match matrix_size() {
+        Matrix::Smoke => &[5, 19],
+        _ => &[1, 5, 16, 19, 64],
+    };
+    for &channels in counts {
         let settings = K::settings(&mut rng, channels);
         let mut input = planes(&mut rng, channels, 2000, 0.3);
         for (c, ch) in input.iter_mut().enumerate() {
@@ -188,6 +218,39 @@ fn hostile<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     Ok(())
 }
 
+/// With the CPU flushing subnormals (x86-64 FTZ and DAZ, AArch64 FZ) set
+/// around every process call, as some hosts leave it, the output is still
+/// the reference's, computed without: random settings at their edges
+/// (subnormal parameters included) and hostile input, in every layout.
+fn flushed<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(5);
+    let counts: &[usize] = match matrix_size() {
+        Matrix::Smoke => &[3],
+        _ => &[1, 3, 9, 16, 17],
+    };
+    for &channels in counts {
+        for _ in 0..4 {
+            let settings = K::settings(&mut rng, channels);
+            let input = planes(&mut rng, channels, 700, 0.2);
+            let key = K::key(&mut rng, &input);
+            let want = K::reference(&settings, &input, key.as_ref());
+            for layout in Layout::ALL {
+                let mut proc = K::build(isa, &settings);
+                let (got, _) = lanedsp_kernels::with_subnormals_flushed(|| {
+                    K::run(&mut proc, layout, &input, key.as_ref(), false)
+                });
+                check(
+                    || format!("flushing subnormals: {channels} ch, {layout:?}, {settings:?}"),
+                    &input,
+                    &got,
+                    &want,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// After `reset`, a processor repeats its output exactly.
 fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(4);
@@ -205,10 +268,11 @@ type Check = fn(Isa) -> Result<(), Failed>;
 
 /// The trials of kernel `K`: each check on each ISA.
 fn kernel_trials<K: KernelCase + 'static>() -> Vec<Trial> {
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
         ("matrix", matrix::<K>),
         ("splits", splits::<K>),
         ("hostile", hostile::<K>),
+        ("flushed", flushed::<K>),
         ("reset", reset::<K>),
     ];
     let mut trials = Vec::new();
@@ -276,10 +340,10 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", "),
         lanedsp::isa_selection(),
-        if reduced() {
-            " (LANEDSP_TEST_MATRIX=reduced)"
-        } else {
-            ""
+        match matrix_size() {
+            Matrix::Full => "",
+            Matrix::Reduced => " (LANEDSP_TEST_MATRIX=reduced)",
+            Matrix::Smoke => " (LANEDSP_TEST_MATRIX=smoke)",
         },
     );
     conclusion.exit();

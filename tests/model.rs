@@ -115,3 +115,43 @@ fn very_long_release_keeps_its_time_to_f32_state_precision() {
         "fell at {n}, model {want}"
     );
 }
+
+/// `EnvelopeDetection::Peak` follows `|x|` (a negative DC gives a positive
+/// envelope; a sine a full-wave peak envelope), `MeanSquare` follows
+/// `x^2`, and the default follows the input as given.
+#[test]
+fn detection_modes() {
+    use lanedsp::{EnvelopeDetection, EnvelopeFollower, Processor};
+    let run_with = |release: f32, detection, x: &[f32]| {
+        let mut env = EnvelopeFollower::new(48_000.0, 1, 0.0, release)
+            .expect("valid")
+            .with_detection(detection);
+        let mut buf = x.to_vec();
+        env.process_interleaved_in_place(&mut buf).expect("valid");
+        buf
+    };
+    let run = |detection, x: &[f32]| run_with(0.05, detection, x);
+    let instant = |detection, x: &[f32]| run_with(0.0, detection, x);
+    let dc = vec![-0.5f32; 100];
+    assert_eq!(instant(EnvelopeDetection::Signed, &dc)[99], -0.5);
+    assert_eq!(instant(EnvelopeDetection::Peak, &dc)[99], 0.5);
+    assert_eq!(instant(EnvelopeDetection::MeanSquare, &dc)[99], 0.25);
+    // With a release, the signed follower releases towards a negative DC.
+    assert!(run(EnvelopeDetection::Signed, &dc)[99] < 0.0);
+    // A 100 Hz sine at 48 kHz: the peak envelope holds near 1 through the
+    // negative half-waves too; the signed one falls there.
+    let sine: Vec<f32> = (0..4800)
+        .map(|n| (n as f32 * 100.0 * core::f32::consts::TAU / 48_000.0).sin())
+        .collect();
+    let peak = run(EnvelopeDetection::Peak, &sine);
+    let signed = run(EnvelopeDetection::Signed, &sine);
+    let trough = 480 * 9 + 360; // a negative peak of the tenth cycle
+    assert!(peak[trough] > 0.95, "{}", peak[trough]);
+    assert!(signed[trough] < peak[trough] - 0.01, "{}", signed[trough]);
+    assert_eq!(
+        EnvelopeFollower::new(48_000.0, 1, 0.0, 0.0)
+            .expect("valid")
+            .detection(),
+        EnvelopeDetection::Signed
+    );
+}

@@ -144,16 +144,19 @@ pub struct Ref {
 }
 
 impl Ref {
-    /// Reads every slot's kernel parameters from the twin (padding slots
-    /// carry their block size only, as the processor writes them).
+    /// Reads every slot's kernel parameters from the twin; padding slots
+    /// carry their block size and the group's reduction (docs/kernels.md,
+    /// "Linking": + for the mean, max otherwise).
     fn load(&mut self) {
         let plan = self.twin.plan();
+        let mean = self.twin.kernel_params(0).is_some_and(|p| p.link.mean);
         self.params = (0..plan.slots())
             .map(|slot| match plan.channel(slot) {
                 Some(c) => self.twin.kernel_params(c).expect("channel of the plan"),
                 None => dynref::Compressor {
                     link: Link {
                         block: plan.block(slot) as f32,
+                        mean,
                         ..Link::default()
                     },
                     ..dynref::Compressor::default()

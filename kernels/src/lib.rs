@@ -32,6 +32,7 @@ mod arch;
 
 #[cfg(target_arch = "aarch64")]
 pub use arch::aarch64::Neon;
+pub use arch::fpenv::with_subnormals_flushed;
 pub use arch::scalar::Scalar;
 #[cfg(target_arch = "x86_64")]
 pub use arch::x86_64::{Avx2, Avx512};

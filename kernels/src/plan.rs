@@ -170,11 +170,17 @@ impl Plan {
                 slot_of[c as usize] = s as u32;
             }
         }
+        // The direct interleaved path reads slot `c` from channel `c` and
+        // covers only the registers up to the last channel, so a link block
+        // reaching past the last channel (a group of 9 to 12 in a block of
+        // 16, say) would lose its padding registers there, and with them
+        // the butterfly steps between its halves: such a plan goes through
+        // the tile, which covers whole blocks.
         let identity = slots
             .iter()
             .enumerate()
             .take(channels)
-            .all(|(s, &c)| c as usize == s);
+            .all(|(s, &c)| c as usize == s && (s | (usize::from(blocks[s]) - 1)) < channels);
         Plan {
             channels,
             slots,
@@ -231,7 +237,9 @@ impl Plan {
         self.blocks.iter().copied().max().map_or(1, usize::from)
     }
 
-    /// Whether slot `c` holds channel `c` for every channel.
+    /// Whether slot `c` holds channel `c` for every channel and every link
+    /// block ends at or before the last channel: interleaved frames are
+    /// then rows of slots as they stand (the driver's direct path).
     pub fn is_identity(&self) -> bool {
         self.identity
     }

@@ -4,13 +4,14 @@
 mod settings;
 
 pub(crate) use settings::derive;
-pub use settings::{Detection, Makeup, Mode, Settings};
+pub use settings::{Detection, MIN_KNEE_DB, Makeup, Mode, Settings};
 
 use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::dynamics::{FusedCompressor, LinkedCompressor, rows};
 use lanedsp_kernels::reference::dynamics::{Compressor as Params, CompressorState, Link};
+use lanedsp_kernels::reference::sanitize;
 use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Key, LaneKernel, Plan};
 
 /// How the channels of a link group combine their detector values.
@@ -22,6 +23,9 @@ pub enum LinkMode {
     /// The mean detector value drives the group (FFmpeg's `link=average`).
     Mean,
 }
+
+/// `Compressor::group_of` for a channel in no link group.
+const NO_GROUP: u32 = u32::MAX;
 
 /// The kernel a link layout needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +70,8 @@ pub struct Compressor {
     sample_rate: f32,
     settings: Vec<Settings>,
     groups: Vec<Vec<usize>>,
+    /// Channel -> index of its link group in `groups`, or [`NO_GROUP`].
+    group_of: Vec<u32>,
     link_amount: f32,
     link_mode: LinkMode,
     plan: Plan,
@@ -87,6 +93,7 @@ impl Compressor {
             sample_rate,
             settings: vec![settings; channels],
             groups: Vec::new(),
+            group_of: vec![NO_GROUP; channels],
             link_amount: 0.0,
             link_mode: LinkMode::Max,
             params: Bank::new(rows::COMPRESSOR, plan.slots()),
@@ -130,11 +137,17 @@ impl Compressor {
         let channel = params::channel_index(channel, self.channels())?;
         settings::derive(&settings, self.sample_rate)?;
         let old = std::mem::replace(&mut self.settings[channel], settings);
-        if let Err(err) = self.check_link_detection(&self.groups) {
+        // Only this channel's group can disagree now; only its row changes
+        // (a channel's parameters depend on its settings and the links).
+        let group = match self.group_of.get(channel) {
+            Some(&g) if g != NO_GROUP => &self.groups[g as usize..=g as usize],
+            _ => &[],
+        };
+        if let Err(err) = self.check_link_detection(group) {
             self.settings[channel] = old;
             return Err(err);
         }
-        self.write_params()
+        self.write_channel(channel)
     }
 
     /// The settings of `channel`.
@@ -158,7 +171,13 @@ impl Compressor {
             .map(|c| rows::read_compressor_state(&self.state, self.plan.slot(c)))
             .collect();
         self.groups = groups.to_vec();
-        self.link_amount = amount;
+        self.group_of.fill(NO_GROUP);
+        for (g, group) in groups.iter().enumerate() {
+            for &c in group {
+                self.group_of[c] = g as u32;
+            }
+        }
+        self.link_amount = sanitize(amount);
         self.link_mode = mode;
         self.params = Bank::new(rows::COMPRESSOR, plan.slots());
         self.state = Bank::new(rows::COMPRESSOR_STATE, plan.slots());
@@ -172,7 +191,9 @@ impl Compressor {
 
     /// Changes only the link amount (no allocation; real-time safe).
     pub fn set_link_amount(&mut self, amount: f32) -> Result<()> {
-        self.link_amount = params::within("link amount", amount, 0.0, 1.0, "finite, from 0 to 1")?;
+        let amount = params::within("link amount", amount, 0.0, 1.0, "finite, from 0 to 1")?;
+        // The input rule, as for every parameter (docs/kernels.md, section 7).
+        self.link_amount = sanitize(amount);
         self.write_params()
     }
 
@@ -227,25 +248,35 @@ impl Compressor {
         &self.plan
     }
 
+    /// Writes the parameters of every channel and of the padding slots.
     fn write_params(&mut self) -> Result<()> {
         for c in 0..self.channels() {
-            let p = self.kernel_params(c).ok_or(Error::ChannelIndex {
-                index: c,
-                channels: self.channels(),
-            })?;
-            rows::compressor(&mut self.params, self.plan.slot(c), &p);
+            self.write_channel(c)?;
         }
-        // Padding slots of a link block carry its size so the butterfly
-        // of the block's real slots sees a consistent row.
+        // Padding slots of a link block take part in its butterfly
+        // (docs/kernels.md, "Linking"): they carry the block's size and
+        // the group's reduction (+ for the mean, max otherwise), so that the
+        // partial results they relay combine like the members' own.
         for slot in 0..self.plan.slots() {
             if self.plan.channel(slot).is_none() {
                 let link = Link {
                     block: self.plan.block(slot) as f32,
+                    mean: self.link_mode == LinkMode::Mean,
                     ..Link::default()
                 };
                 rows::link(&mut self.params, rows::AT_LINK, slot, &link);
             }
         }
+        Ok(())
+    }
+
+    /// Writes the parameters of `channel` alone.
+    fn write_channel(&mut self, channel: usize) -> Result<()> {
+        let p = self.kernel_params(channel).ok_or(Error::ChannelIndex {
+            index: channel,
+            channels: self.channels(),
+        })?;
+        rows::compressor(&mut self.params, self.plan.slot(channel), &p);
         Ok(())
     }
 

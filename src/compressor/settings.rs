@@ -6,6 +6,7 @@ use crate::params::within;
 use crate::time::Time;
 use lanedsp_kernels::reference::db::DB_PER_LOG2;
 use lanedsp_kernels::reference::dynamics::{Apply, Curve, Detector, GAIN_LIMIT_DB, Smoother};
+use lanedsp_kernels::reference::sanitize;
 
 /// What the static curve does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,12 +51,13 @@ pub struct Settings {
     pub mode: Mode,
     /// What the detector measures.
     pub detection: Detection,
-    /// Threshold in dBFS.
+    /// Threshold in dBFS. Like every dB setting, a magnitude below `2^-96`
+    /// counts as 0 (docs/kernels.md, section 7).
     pub threshold_db: f32,
     /// Ratio, at least 1; `f32::INFINITY` limits (or gates, when expanding).
     pub ratio: f32,
     /// Width of the soft knee in dB, centred on the threshold; 0 is a hard
-    /// knee.
+    /// knee, and so is any knee narrower than [`MIN_KNEE_DB`].
     pub knee_db: f32,
     /// Gain smoothing while the gain falls (more reduction).
     pub attack: Time,
@@ -152,6 +154,12 @@ impl Default for Settings {
     }
 }
 
+/// The narrowest soft knee, in dB: a narrower `knee_db` is a hard knee.
+/// Below about `2^-37` dB the knee's quadratic would underflow or overflow
+/// in `f32` (docs/kernels.md, section 7); at this width the knee is already
+/// inaudible.
+pub const MIN_KNEE_DB: f32 = 1e-6;
+
 /// Slope of the expander past which a larger ratio changes nothing (about
 /// 1:10^6): the gain then hits `range_db` within a fraction of a dB.
 const MAX_EXPAND_SLOPE: f64 = 1e6;
@@ -199,6 +207,10 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
         "finite, from 0 to 600 dB",
     )?;
     let mix = within("mix", s.mix, 0.0, 1.0, "finite, from 0 to 1")?;
+    // Every setting in dB goes through the input rule (a magnitude below
+    // 2^-96 is 0), so no parameter is subnormal (docs/kernels.md, section 7).
+    let knee = if knee < MIN_KNEE_DB { 0.0 } else { knee };
+    let range = sanitize(range);
     let (ratio, w) = (f64::from(s.ratio), f64::from(knee));
     let inverse = if s.ratio.is_infinite() {
         0.0
@@ -216,8 +228,9 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
         ),
     };
     let knee_term = |slope: f64| if w > 0.0 { slope / (2.0 * w) } else { 0.0 };
-    let threshold = f64::from(s.threshold_db);
-    let makeup = match s.makeup {
+    let threshold_db = sanitize(s.threshold_db);
+    let threshold = f64::from(threshold_db);
+    let makeup = sanitize(match s.makeup {
         Makeup::Db(db) => within(
             "makeup_db",
             db,
@@ -241,7 +254,7 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
             let change = (part(above, 1.0) + part(below, -1.0)).clamp(lo, hi);
             (-change) as f32
         }
-    };
+    });
     let db_scale = match s.detection {
         Detection::Peak => DB_PER_LOG2,
         Detection::Rms => DB_PER_LOG2 * 0.5,
@@ -258,7 +271,7 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
         },
         curve: Curve {
             db_scale,
-            threshold: s.threshold_db,
+            threshold: threshold_db,
             above: above as f32,
             below: below as f32,
             half_knee: (w / 2.0) as f32,
@@ -273,7 +286,7 @@ pub(crate) fn derive(s: &Settings, sample_rate: f32) -> Result<Derived> {
             release: s.release.coefficient("release", sample_rate)?,
         },
         apply: Apply {
-            mix: lanedsp_kernels::reference::sanitize(mix),
+            mix: sanitize(mix),
             mix_coeff: Time::Seconds(MIX_GLIDE_SECONDS).coefficient("mix glide", sample_rate)?,
         },
     })

@@ -6,8 +6,8 @@
 use super::{Keyed, Layout, Planes, run, run_keyed, signal};
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor,
-    Settings, Sidechain, Time,
+    Buffers, Compressor, Detection, EnvelopeDetection, EnvelopeFollower, Isa, LinkMode,
+    MIN_KNEE_DB, Makeup, Mode, Processor, Settings, Sidechain, Time,
 };
 use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::reference;
@@ -81,25 +81,47 @@ fn pick<T: Copy>(rng: &mut impl RngExt, from: &[T]) -> T {
     from[rng.random_range(0..from.len())]
 }
 
-/// Random compressor settings, every mode and extreme included.
+/// Subnormal and tiny normal magnitudes, which a parameter may be given
+/// (docs/kernels.md, section 7: flushed by the input rule).
+const TINY: [f32; 5] = [1e-45, -1e-45, 1e-40, 1.2e-38, 1e-30];
+
+/// Random compressor settings, every mode and every parameter's edges
+/// included: the ends of each valid range, subnormal and tiny values, and
+/// knees on both sides of [`MIN_KNEE_DB`].
 pub fn compressor_settings(rng: &mut impl RngExt) -> Settings {
+    let tiny = |rng: &mut _| pick(rng, &TINY);
     Settings {
         mode: pick(rng, &[Mode::Compress, Mode::CompressUpward, Mode::Expand]),
         detection: pick(rng, &[Detection::Peak, Detection::Rms]),
-        threshold_db: pick(rng, &[-600.0, -80.0, -40.0, -20.0, -6.0, 0.0, 12.0]),
-        ratio: pick(rng, &[1.0, 1.5, 4.0, 20.0, f32::INFINITY, 1e7]),
-        knee_db: pick(rng, &[0.0, 0.5, 6.0, 24.0]),
+        threshold_db: match rng.random_range(0..8u32) {
+            0 => tiny(rng),
+            1 => 600.0,
+            _ => pick(rng, &[-600.0, -80.0, -40.0, -20.0, -6.0, 0.0, 12.0]),
+        },
+        ratio: pick(rng, &[1.0, 1.000_000_1, 1.5, 4.0, 20.0, f32::INFINITY, 1e7]),
+        knee_db: match rng.random_range(0..8u32) {
+            0 => tiny(rng).abs(),
+            1 => pick(rng, &[MIN_KNEE_DB, 1e-6 * 0.99, 1e-4, 1200.0]),
+            _ => pick(rng, &[0.0, 0.5, 6.0, 24.0]),
+        },
         attack: any_time(rng),
         release: any_time(rng),
         detector_attack: any_time(rng),
         detector_release: any_time(rng),
-        makeup: if rng.random_bool(0.3) {
-            Makeup::Auto
-        } else {
-            Makeup::Db(pick(rng, &[0.0, -12.0, 6.0, 24.0]))
+        makeup: match rng.random_range(0..10u32) {
+            0..=2 => Makeup::Auto,
+            3 => Makeup::Db(tiny(rng)),
+            4 => Makeup::Db(pick(rng, &[-600.0, 600.0])),
+            _ => Makeup::Db(pick(rng, &[0.0, -12.0, 6.0, 24.0])),
         },
-        range_db: pick(rng, &[0.0, 6.0, 24.0, 80.0, 600.0]),
-        mix: pick(rng, &[0.0, 0.3, 1.0]),
+        range_db: match rng.random_range(0..8u32) {
+            0 => tiny(rng).abs(),
+            _ => pick(rng, &[0.0, 6.0, 24.0, 80.0, 600.0]),
+        },
+        mix: match rng.random_range(0..8u32) {
+            0 => tiny(rng).abs(),
+            _ => pick(rng, &[0.0, 0.3, 1.0]),
+        },
     }
 }
 
@@ -110,6 +132,8 @@ pub struct EnvelopeSettings {
     pub sample_rate: f32,
     /// Attack and release per channel.
     pub times: Vec<(f32, f32)>,
+    /// What every channel follows.
+    pub detection: EnvelopeDetection,
 }
 
 /// The peak envelope follower.
@@ -124,13 +148,23 @@ impl KernelCase for Envelope {
         EnvelopeSettings {
             sample_rate: sample_rate(rng),
             times: (0..channels).map(|_| (time(rng), time(rng))).collect(),
+            detection: pick(
+                rng,
+                &[
+                    EnvelopeDetection::Signed,
+                    EnvelopeDetection::Signed,
+                    EnvelopeDetection::Peak,
+                    EnvelopeDetection::MeanSquare,
+                ],
+            ),
         }
     }
 
     fn build(isa: Isa, s: &EnvelopeSettings) -> EnvelopeFollower {
         let mut env = EnvelopeFollower::new(s.sample_rate, s.times.len(), 0.0, 0.0)
             .and_then(|e| e.with_isa(isa))
-            .expect("valid settings");
+            .expect("valid settings")
+            .with_detection(s.detection);
         for (c, &(a, r)) in s.times.iter().enumerate() {
             env.set_channel_times(c, a, r).expect("valid times");
         }
@@ -148,7 +182,19 @@ impl KernelCase for Envelope {
                 let (a, r) = (coefficient(a, s.sample_rate), coefficient(r, s.sample_rate));
                 let mut out = vec![0.0; x.len()];
                 let mut env = 0.0;
-                reference::envelope::process(x, &mut out, a, r, &mut env);
+                if s.detection == EnvelopeDetection::Signed {
+                    reference::envelope::process(x, &mut out, a, r, &mut env);
+                } else {
+                    let p = dynref::Detector {
+                        rms: s.detection == EnvelopeDetection::MeanSquare,
+                        attack: a,
+                        release: r,
+                    };
+                    for (y, &x) in out.iter_mut().zip(x) {
+                        env = dynref::detect(&p, env, x);
+                        *y = env;
+                    }
+                }
                 out
             })
             .collect()
@@ -175,13 +221,17 @@ impl CompressorCase {
         let mut per: Vec<Settings> = (0..channels).map(|_| compressor_settings(rng)).collect();
         let mut groups = Vec::new();
         if linked {
+            // Groups in channel order (which the identity plan may keep)
+            // half the time, shuffled otherwise.
             let mut order: Vec<usize> = (0..channels).collect();
-            for i in (1..order.len()).rev() {
-                order.swap(i, rng.random_range(0..=i));
+            if rng.random_bool(0.5) {
+                for i in (1..order.len()).rev() {
+                    order.swap(i, rng.random_range(0..=i));
+                }
             }
             let mut rest = &order[..];
             while !rest.is_empty() {
-                let size = pick(rng, &[1, 2, 2, 3, 4, 6, 8, 12, 16]).min(rest.len());
+                let size = rng.random_range(1..=16).min(rest.len());
                 let group = rest[..size].to_vec();
                 let detection = per[group[0]].detection;
                 for &c in &group {
@@ -195,7 +245,7 @@ impl CompressorCase {
             sample_rate: sample_rate(rng),
             channels: per,
             groups,
-            amount: pick(rng, &[0.0, 0.37, 1.0]),
+            amount: pick(rng, &[0.0, 1e-45, 1.2e-38, 0.37, 1.0]),
             mode: pick(rng, &[LinkMode::Max, LinkMode::Mean]),
         }
     }
@@ -240,9 +290,12 @@ impl CompressorCase {
         let params: Vec<Params> = (0..plan.slots())
             .map(|slot| match plan.channel(slot) {
                 Some(c) => comp.kernel_params(c).expect("channel"),
+                // Padding relays the block's partial results with the
+                // group's reduction (docs/kernels.md, "Linking").
                 None => Params {
                     link: Link {
                         block: plan.block(slot) as f32,
+                        mean: self.mode == LinkMode::Mean,
                         ..Link::default()
                     },
                     ..Params::default()

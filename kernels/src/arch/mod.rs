@@ -7,6 +7,7 @@
 //! `run`, which executes any [`crate::LaneJob`] inside a function compiled
 //! with the ISA's target features.
 
+pub mod fpenv;
 pub mod scalar;
 
 #[cfg(target_arch = "x86_64")]
