@@ -1,6 +1,11 @@
-//! `lanedsp demo`: a synthetic session through the processors.
+//! `lanedsp demo`: a synthetic session through the processors, written as
+//! WAV files.
 
+use crate::Failure;
+use crate::audio::{self, OutFormat, SampleKind};
+use crate::cleanup;
 use lanedsp::{Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Options of `lanedsp demo`.
@@ -15,6 +20,13 @@ pub struct Args {
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 48_000.0)]
     sample_rate: f32,
+    /// Directory the input and processed tracks are written to, as 32-bit
+    /// float WAV files (`in/track-NN.wav`, `out/track-NN.wav`).
+    #[arg(long, default_value = "lanedsp-demo")]
+    out: PathBuf,
+    /// Write no files.
+    #[arg(long)]
+    no_write: bool,
 }
 
 impl Default for Args {
@@ -23,6 +35,8 @@ impl Default for Args {
             tracks: 16,
             seconds: 30.0,
             sample_rate: 48_000.0,
+            out: PathBuf::from("lanedsp-demo"),
+            no_write: false,
         }
     }
 }
@@ -58,8 +72,42 @@ fn dbfs(x: f32) -> f32 {
     20.0 * x.max(1e-12).log10()
 }
 
-pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// Writes mono float WAV files `dir/track-NN.wav`, each under a temporary
+/// name until complete.
+fn write_tracks(dir: &Path, tracks: &[Vec<f32>], fs: u32) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::run(format!("cannot create {}: {e}", dir.display())))?;
+    for (t, data) in tracks.iter().enumerate() {
+        let path = dir.join(format!("track-{t:02}.wav"));
+        let temp = cleanup::temp_path(&path);
+        if !cleanup::register(&temp) {
+            return Err(Failure::run("interrupted"));
+        }
+        let written = audio::create(&temp, OutFormat::Wav(SampleKind::Float), fs, 1, false)
+            .and_then(|mut sink| {
+                sink.write(data)?;
+                sink.finish()
+            });
+        match written {
+            Ok(()) => cleanup::commit(&temp, &path)
+                .map_err(|e| Failure::run(format!("{}: {e}", path.display())))?,
+            Err(e) => {
+                cleanup::discard(&temp);
+                return Err(Failure::run(format!("{}: {e}", path.display())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the demo.
+pub fn run(args: &Args) -> Result<(), Failure> {
     let (tracks, fs) = (args.tracks.max(1), args.sample_rate);
+    if !(fs.is_finite() && fs >= 1.0 && fs <= u32::MAX as f32) {
+        return Err(Failure::usage(format!(
+            "--sample-rate {fs} is not a usable rate"
+        )));
+    }
     let frames = (args.seconds.max(0.0) * fs) as usize;
     println!(
         "lanedsp demo: {tracks} tracks x {:.1} s at {fs} Hz, blocks of {BLOCK} frames",
@@ -131,7 +179,19 @@ pub fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     );
     if !exact {
-        return Err("ISA outputs differ".into());
+        return Err(Failure::run("ISA outputs differ"));
+    }
+    if !args.no_write {
+        cleanup::install_handler();
+        let rate = fs.round() as u32;
+        write_tracks(&args.out.join("in"), &input, rate)?;
+        write_tracks(&args.out.join("out"), squashed, rate)?;
+        println!(
+            "wrote {} input and {} compressed tracks (32-bit float WAV) to {}",
+            tracks,
+            tracks,
+            args.out.join("{in,out}").display()
+        );
     }
     Ok(())
 }
