@@ -1,0 +1,160 @@
+"""Type stubs of lanedsp: SIMD dynamics processing for many channels at once,
+bit-identical on every CPU (docs/python.md)."""
+
+from typing import Any, List, Literal, Optional, Sequence, TypeVar, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+#: Largest gain change and threshold magnitude in dB the compressor accepts.
+GAIN_LIMIT_DB: float
+#: Most channels (tracks times channels) one processor call accepts.
+MAX_CHANNELS: int
+#: Most channels in one link group.
+MAX_LINK: int
+
+IsaName = Literal["scalar", "avx2", "avx512", "neon"]
+Mode = Literal["compress", "upward", "expand", "gate"]
+Detection = Literal["peak", "rms"]
+LinkSpec = Union[Literal["none", "stereo", "all"], None, Sequence[Sequence[int]]]
+
+_Float = TypeVar("_Float", np.float32, np.float64)
+
+def isa() -> str:
+    """The ISA processors use unless told otherwise: the widest this CPU runs,
+    or the one the LANEDSP_ISA environment variable names (read once per
+    process)."""
+
+def available_isas() -> List[str]:
+    """The ISAs this CPU runs, from the most portable to the widest."""
+
+def isa_selection() -> str:
+    """How the process-wide ISA was chosen, e.g. ``"avx512 (detected)"``."""
+
+class EnvelopeFollower:
+    """Peak envelope follower with attack and release, every channel in SIMD
+    lanes: ``env += (x - env) * k``, ``k = 1 - exp(-1 / (t * sample_rate))``,
+    ``t`` the attack time when ``x > env``, else the release time; ``env``
+    starts at 0. The input is followed as given (pass levels, e.g.
+    ``np.abs(audio)``)."""
+
+    def __init__(
+        self,
+        sample_rate: Optional[float] = None,
+        attack_ms: float = 10.0,
+        release_ms: float = 100.0,
+        *,
+        isa: Optional[IsaName] = None,
+    ) -> None: ...
+    attack_ms: float
+    release_ms: float
+    @property
+    def sample_rate(self) -> Optional[float]:
+        """The default sample rate given to the constructor, or None."""
+    @property
+    def latency(self) -> int:
+        """Samples of delay the processor adds (always 0)."""
+    @property
+    def isa(self) -> str:
+        """The ISA this object's processors run on."""
+    def __call__(self, audio: npt.NDArray[_Float], sample_rate: Optional[float] = None) -> npt.NDArray[_Float]:
+        """One-shot: processes ``audio`` from the initial state; same shape
+        and dtype out."""
+    def process(
+        self, audio: npt.NDArray[_Float], sample_rate: Optional[float] = None, reset: bool = False
+    ) -> npt.NDArray[_Float]:
+        """Streaming: continues from the previous call's state unless
+        ``reset``; a new sample rate or channel layout starts afresh."""
+    def reset(self) -> None:
+        """Returns the processor to its initial state."""
+    def process_buffer(self, levels: Union[npt.ArrayLike, npt.NDArray[_Float]]) -> npt.NDArray[Any]:
+        """The seed's API: the envelope of a 1-D array of levels at the
+        constructor's sample rate, from 0; matches the seed's Numba loop
+        within float rounding."""
+    def envelope(self) -> npt.NDArray[np.float32]:
+        """The envelope of each channel after the last call."""
+
+class VectorizedEnvelopeFollower(EnvelopeFollower):
+    """The seed's name; ``use_numba`` is accepted and ignored."""
+
+    use_numba: bool
+    def __init__(
+        self,
+        sample_rate: float,
+        attack_ms: float,
+        release_ms: float,
+        use_numba: bool = True,
+        *,
+        isa: Optional[IsaName] = None,
+    ) -> None: ...
+
+class Compressor:
+    """Feed-forward dynamics processor (compressor, upward compressor,
+    expander, gate) with soft knee, attack/release, makeup, dry/wet mix,
+    linking and a sidechain; every channel of every track in SIMD lanes.
+    Settings left at None take ``mode``'s preset defaults."""
+
+    def __init__(
+        self,
+        threshold_db: Optional[float] = None,
+        ratio: Optional[float] = None,
+        knee_db: Optional[float] = None,
+        attack_ms: Optional[float] = None,
+        release_ms: Optional[float] = None,
+        makeup_db: Union[float, Literal["auto"], None] = None,
+        *,
+        mode: Mode = "compress",
+        detection: Optional[Detection] = None,
+        detector_attack_ms: Optional[float] = None,
+        detector_release_ms: Optional[float] = None,
+        range_db: Optional[float] = None,
+        mix: Optional[float] = None,
+        link: LinkSpec = "none",
+        link_amount: float = 1.0,
+        link_mode: Literal["max", "mean"] = "max",
+        isa: Optional[IsaName] = None,
+    ) -> None: ...
+    threshold_db: float
+    ratio: float
+    knee_db: float
+    attack_ms: float
+    release_ms: float
+    detector_attack_ms: float
+    detector_release_ms: float
+    range_db: float
+    mix: float
+    detection: Detection
+    makeup_db: Union[float, Literal["auto"]]
+    link: Union[str, List[List[int]]]
+    @property
+    def mode(self) -> str:
+        """The mode, fixed at construction."""
+    @property
+    def latency(self) -> int:
+        """Samples of delay the processor adds (always 0)."""
+    @property
+    def isa(self) -> str:
+        """The ISA this object's processors run on."""
+    def __call__(
+        self,
+        audio: npt.NDArray[_Float],
+        sample_rate: float,
+        sidechain: Optional[npt.NDArray[Any]] = None,
+    ) -> npt.NDArray[_Float]:
+        """One-shot: processes ``audio`` from the initial state; same shape
+        and dtype out."""
+    def process(
+        self,
+        audio: npt.NDArray[_Float],
+        sample_rate: float,
+        reset: bool = False,
+        sidechain: Optional[npt.NDArray[Any]] = None,
+    ) -> npt.NDArray[_Float]:
+        """Streaming: continues from the previous call's state unless
+        ``reset``; a new sample rate or channel layout starts afresh."""
+    def reset(self) -> None:
+        """Returns the processor to its initial state."""
+    def gain_reduction_db(self) -> npt.NDArray[np.float32]:
+        """The current gain change in dB of each channel after the last
+        call (makeup excluded)."""

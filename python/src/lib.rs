@@ -1,0 +1,515 @@
+//! Python bindings of `lanedsp`: the extension module `lanedsp._lanedsp`.
+//!
+//! This module is the thin, low-level half of the Python package: each
+//! class wraps one `lanedsp` processor for a fixed sample rate and channel
+//! count and processes flat, C-contiguous `float32` numpy buffers in one of
+//! the crate's layouts (planar: channel after channel; interleaved: frame
+//! after frame) with the GIL released. The Python half (`python/lanedsp/`)
+//! parses keyword arguments, checks shapes and dtypes, converts `float64`,
+//! and builds these objects lazily for each sample rate and layout.
+//!
+//! Every `lanedsp::Error` becomes a `ValueError` with the crate's message.
+
+use std::fmt::Display;
+
+use lanedsp::{
+    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor,
+    Settings, Sidechain, Time,
+};
+use numpy::{PyReadonlyArray1, PyReadwriteArray1};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+fn value_error(err: impl Display) -> PyErr {
+    PyValueError::new_err(err.to_string())
+}
+
+/// The ISA named `name` (`None`: the process-wide selection).
+fn parse_isa(name: Option<&str>) -> PyResult<Isa> {
+    match name {
+        None => Ok(lanedsp::selected_isa()),
+        Some(text) => {
+            let isa: Isa = text.parse().map_err(value_error)?;
+            if isa.is_available() {
+                Ok(isa)
+            } else {
+                Err(PyValueError::new_err(format!(
+                    "ISA {isa} is not available on this CPU (available: {})",
+                    available_isas().join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// The ISA processors use unless told otherwise: the widest this CPU runs,
+/// or the one the `LANEDSP_ISA` environment variable names (read once, at
+/// the first use in the process).
+#[pyfunction]
+fn isa() -> &'static str {
+    lanedsp::selected_isa().name()
+}
+
+/// The ISAs this CPU runs, from the most portable to the widest.
+#[pyfunction]
+fn available_isas() -> Vec<&'static str> {
+    lanedsp::available_isas()
+        .into_iter()
+        .map(Isa::name)
+        .collect()
+}
+
+/// How the process-wide ISA was chosen, in words (for example
+/// `"avx512 (detected)"` or `"scalar (forced by LANEDSP_ISA)"`).
+#[pyfunction]
+fn isa_selection() -> String {
+    lanedsp::isa_selection().to_string()
+}
+
+/// A flat buffer of `channels` channels of equal length, planar (one channel
+/// after the other) or interleaved (one frame after the other).
+#[derive(Clone, Copy)]
+struct Layout {
+    channels: usize,
+    interleaved: bool,
+}
+
+impl Layout {
+    fn frames(self, role: &str, len: usize) -> PyResult<usize> {
+        if self.channels == 0 {
+            return Err(PyValueError::new_err("a buffer needs at least one channel"));
+        }
+        if !len.is_multiple_of(self.channels) {
+            return Err(PyValueError::new_err(format!(
+                "{role} holds {len} samples, not a whole number of {} channels",
+                self.channels
+            )));
+        }
+        Ok(len / self.channels)
+    }
+
+    /// The planar channels of `buf` (`frames` samples each).
+    fn split(buf: &[f32], frames: usize, channels: usize) -> Vec<&[f32]> {
+        (0..channels)
+            .map(|c| &buf[c * frames..(c + 1) * frames])
+            .collect()
+    }
+
+    fn split_mut(mut buf: &mut [f32], frames: usize, channels: usize) -> Vec<&mut [f32]> {
+        let mut out = Vec::with_capacity(channels);
+        for _ in 0..channels {
+            let (head, tail) = std::mem::take(&mut buf).split_at_mut(frames);
+            out.push(head);
+            buf = tail;
+        }
+        out
+    }
+}
+
+/// A flat `float32` buffer's contents, or a clear error.
+fn slice<'a>(role: &str, array: &'a PyReadonlyArray1<'_, f32>) -> PyResult<&'a [f32]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{role} must be C-contiguous")))
+}
+
+fn slice_mut<'a>(role: &str, array: &'a mut PyReadwriteArray1<'_, f32>) -> PyResult<&'a mut [f32]> {
+    array
+        .as_slice_mut()
+        .map_err(|_| PyValueError::new_err(format!("{role} must be C-contiguous and writable")))
+}
+
+/// A sidechain's flat contents and layout.
+type KeyArg<'py> = Option<(PyReadonlyArray1<'py, f32>, bool)>;
+
+/// Runs `run` on the buffers described by the arguments with the GIL
+/// released: `input` to `output`, or `output` in place when `input` is
+/// `None`; `key`, when given, is the sidechain.
+fn process_block<F>(
+    py: Python<'_>,
+    channels: usize,
+    interleaved: bool,
+    input: Option<PyReadonlyArray1<'_, f32>>,
+    mut output: PyReadwriteArray1<'_, f32>,
+    key: KeyArg<'_>,
+    run: F,
+) -> PyResult<()>
+where
+    F: FnOnce(Buffers<'_, '_, '_>, Option<Sidechain<'_, '_>>) -> lanedsp::Result<()> + Send,
+{
+    let layout = Layout {
+        channels,
+        interleaved,
+    };
+    let input = input.as_ref().map(|a| slice("input", a)).transpose()?;
+    let output = slice_mut("output", &mut output)?;
+    let frames = layout.frames("output", output.len())?;
+    if let Some(input) = input
+        && input.len() != output.len()
+    {
+        return Err(PyValueError::new_err(format!(
+            "input holds {} samples and output {}; they must match",
+            input.len(),
+            output.len()
+        )));
+    }
+    let key = match &key {
+        Some((array, key_interleaved)) => {
+            let flat = slice("sidechain", array)?;
+            if flat.len() != output.len() {
+                return Err(PyValueError::new_err(format!(
+                    "the sidechain holds {} samples and the audio {}; they must match",
+                    flat.len(),
+                    output.len()
+                )));
+            }
+            Some((flat, *key_interleaved))
+        }
+        None => None,
+    };
+    py.detach(move || {
+        let key_slices = key.map(|(flat, inter)| {
+            if inter {
+                (flat, None)
+            } else {
+                (flat, Some(Layout::split(flat, frames, channels)))
+            }
+        });
+        let key = key_slices.as_ref().map(|(flat, planar)| match planar {
+            Some(slices) => Sidechain::Planar(slices),
+            None => Sidechain::Interleaved(flat),
+        });
+        match (input, layout.interleaved) {
+            (Some(input), true) => run(Buffers::Interleaved { input, output }, key),
+            (None, true) => run(Buffers::InterleavedInPlace { buf: output }, key),
+            (Some(input), false) => {
+                let input = Layout::split(input, frames, channels);
+                let mut output = Layout::split_mut(output, frames, channels);
+                run(
+                    Buffers::Planar {
+                        input: &input,
+                        output: &mut output,
+                    },
+                    key,
+                )
+            }
+            (None, false) => {
+                let mut bufs = Layout::split_mut(output, frames, channels);
+                run(Buffers::PlanarInPlace { bufs: &mut bufs }, key)
+            }
+        }
+    })
+    .map_err(value_error)
+}
+
+/// A peak envelope follower for a fixed sample rate and channel count (the
+/// low-level object behind `lanedsp.EnvelopeFollower`).
+#[pyclass(module = "lanedsp._lanedsp")]
+struct Envelope {
+    inner: EnvelopeFollower,
+}
+
+#[pymethods]
+impl Envelope {
+    /// A follower for `channels` channels at `sample_rate` Hz with attack
+    /// and release times in seconds, on `isa` (a name; `None`: the
+    /// process-wide selection).
+    #[new]
+    #[pyo3(signature = (sample_rate, channels, attack_s, release_s, isa=None))]
+    fn new(
+        sample_rate: f32,
+        channels: usize,
+        attack_s: f32,
+        release_s: f32,
+        isa: Option<&str>,
+    ) -> PyResult<Self> {
+        let isa = parse_isa(isa)?;
+        let inner = EnvelopeFollower::new(sample_rate, channels, attack_s, release_s)
+            .and_then(|e| e.with_isa(isa))
+            .map_err(value_error)?;
+        Ok(Envelope { inner })
+    }
+
+    /// Processes flat `float32` buffers of `self.channels` channels:
+    /// `input` into `output`, or `output` in place when `input` is `None`.
+    #[pyo3(signature = (input, output, interleaved))]
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        input: Option<PyReadonlyArray1<'_, f32>>,
+        output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let inner = &mut self.inner;
+        process_block(
+            py,
+            channels,
+            interleaved,
+            input,
+            output,
+            None,
+            |buffers, _| inner.process(buffers),
+        )
+    }
+
+    /// Sets attack and release (seconds) of every channel; the envelope is
+    /// kept.
+    fn set_times(&mut self, attack_s: f32, release_s: f32) -> PyResult<()> {
+        self.inner
+            .set_times(attack_s, release_s)
+            .map_err(value_error)
+    }
+
+    /// Returns every channel's envelope to 0.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The envelope of each channel after the last processed sample.
+    fn envelope(&self) -> Vec<f32> {
+        self.inner.envelope().to_vec()
+    }
+
+    /// Number of channels.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    /// The ISA this processor runs on.
+    #[getter]
+    fn isa(&self) -> &'static str {
+        self.inner.isa().name()
+    }
+}
+
+fn item<'py, T: FromPyObjectOwned<'py>>(settings: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
+    let value = settings
+        .get_item(key)?
+        .ok_or_else(|| PyValueError::new_err(format!("settings lack {key:?}")))?;
+    value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("{key} must be a number, got {value}")))
+}
+
+/// `Settings` from the dictionary the Python layer builds (times in
+/// seconds; `makeup_db` `None` for automatic makeup).
+fn settings_from(dict: &Bound<'_, PyDict>) -> PyResult<Settings> {
+    let mode: String = item(dict, "mode")?;
+    let mode = match mode.as_str() {
+        "compress" => Mode::Compress,
+        "upward" => Mode::CompressUpward,
+        "expand" => Mode::Expand,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "mode must be 'compress', 'upward', 'expand' or 'gate', got {other:?}"
+            )));
+        }
+    };
+    let detection: String = item(dict, "detection")?;
+    let detection = match detection.as_str() {
+        "peak" => Detection::Peak,
+        "rms" => Detection::Rms,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "detection must be 'peak' or 'rms', got {other:?}"
+            )));
+        }
+    };
+    let seconds = |key: &str| item::<f32>(dict, key).map(Time::Seconds);
+    let makeup: Option<f32> = item(dict, "makeup_db")?;
+    Ok(Settings {
+        mode,
+        detection,
+        threshold_db: item(dict, "threshold_db")?,
+        ratio: item(dict, "ratio")?,
+        knee_db: item(dict, "knee_db")?,
+        attack: seconds("attack_s")?,
+        release: seconds("release_s")?,
+        detector_attack: seconds("detector_attack_s")?,
+        detector_release: seconds("detector_release_s")?,
+        makeup: makeup.map_or(Makeup::Auto, Makeup::Db),
+        range_db: item(dict, "range_db")?,
+        mix: item(dict, "mix")?,
+    })
+}
+
+/// A preset's time in seconds (every preset is written in seconds).
+fn time_seconds(time: Time) -> PyResult<f32> {
+    match time {
+        Time::Seconds(s) => Ok(s),
+        other => Err(PyValueError::new_err(format!(
+            "preset time {other:?} is not in seconds"
+        ))),
+    }
+}
+
+/// The settings of a preset as a dictionary (`mode`: `"compress"`,
+/// `"upward"`, `"expand"` or `"gate"`; times in seconds).
+#[pyfunction]
+fn preset<'py>(py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyDict>> {
+    let (s, name) = match mode {
+        "compress" => (Settings::compressor(), "compress"),
+        "upward" => (Settings::upward(), "upward"),
+        "expand" => (Settings::expander(), "expand"),
+        "gate" => (Settings::gate(), "expand"),
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "mode must be 'compress', 'upward', 'expand' or 'gate', got {other:?}"
+            )));
+        }
+    };
+    let dict = PyDict::new(py);
+    dict.set_item("mode", name)?;
+    dict.set_item(
+        "detection",
+        match s.detection {
+            Detection::Peak => "peak",
+            Detection::Rms => "rms",
+        },
+    )?;
+    dict.set_item("threshold_db", s.threshold_db)?;
+    dict.set_item("ratio", s.ratio)?;
+    dict.set_item("knee_db", s.knee_db)?;
+    dict.set_item("attack_s", time_seconds(s.attack)?)?;
+    dict.set_item("release_s", time_seconds(s.release)?)?;
+    dict.set_item("detector_attack_s", time_seconds(s.detector_attack)?)?;
+    dict.set_item("detector_release_s", time_seconds(s.detector_release)?)?;
+    dict.set_item(
+        "makeup_db",
+        match s.makeup {
+            Makeup::Db(db) => Some(db),
+            Makeup::Auto => None,
+        },
+    )?;
+    dict.set_item("range_db", s.range_db)?;
+    dict.set_item("mix", s.mix)?;
+    Ok(dict)
+}
+
+/// A dynamics processor (compressor, upward compressor, expander, gate) for
+/// a fixed sample rate and channel count (the low-level object behind
+/// `lanedsp.Compressor`).
+#[pyclass(module = "lanedsp._lanedsp")]
+struct Dynamics {
+    inner: Compressor,
+}
+
+#[pymethods]
+impl Dynamics {
+    /// A processor for `channels` channels at `sample_rate` Hz with
+    /// `settings` (a dictionary shaped like `preset()`'s) on every channel,
+    /// the link `groups` (lists of channel indices) linked by `link_amount`
+    /// with `link_mode` (`"max"` or `"mean"`), on `isa` (`None`: the
+    /// process-wide selection).
+    #[new]
+    #[pyo3(signature = (sample_rate, channels, settings, groups, link_amount=1.0, link_mode="max", isa=None))]
+    fn new(
+        sample_rate: f32,
+        channels: usize,
+        settings: &Bound<'_, PyDict>,
+        groups: Vec<Vec<usize>>,
+        link_amount: f32,
+        link_mode: &str,
+        isa: Option<&str>,
+    ) -> PyResult<Self> {
+        let isa = parse_isa(isa)?;
+        let settings = settings_from(settings)?;
+        let mode = match link_mode {
+            "max" => LinkMode::Max,
+            "mean" => LinkMode::Mean,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "link_mode must be 'max' or 'mean', got {other:?}"
+                )));
+            }
+        };
+        let mut inner = Compressor::new(sample_rate, channels, settings)
+            .and_then(|c| c.with_isa(isa))
+            .map_err(value_error)?;
+        if !groups.is_empty() {
+            inner
+                .set_links(&groups, link_amount, mode)
+                .map_err(value_error)?;
+        }
+        Ok(Dynamics { inner })
+    }
+
+    /// Processes flat `float32` buffers of `self.channels` channels:
+    /// `input` into `output`, or `output` in place when `input` is `None`;
+    /// `key`, a flat buffer and whether it is interleaved, drives the
+    /// detectors instead of the input.
+    #[pyo3(signature = (input, output, interleaved, key=None))]
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        input: Option<PyReadonlyArray1<'_, f32>>,
+        output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+        key: KeyArg<'_>,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let inner = &mut self.inner;
+        process_block(
+            py,
+            channels,
+            interleaved,
+            input,
+            output,
+            key,
+            |buffers, key| match key {
+                Some(key) => inner.process_sidechain(buffers, key),
+                None => inner.process(buffers),
+            },
+        )
+    }
+
+    /// Replaces every channel's settings (between blocks; the state is
+    /// kept, so the gain glides to the new curve).
+    fn set_settings(&mut self, settings: &Bound<'_, PyDict>) -> PyResult<()> {
+        let settings = settings_from(settings)?;
+        self.inner.set_settings(settings).map_err(value_error)
+    }
+
+    /// Returns every channel to its initial state.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The current gain change of each channel in dB, makeup excluded.
+    fn gain_reduction_db(&self) -> Vec<f32> {
+        (0..self.inner.channels())
+            .map(|c| self.inner.gain_reduction_db(c))
+            .collect()
+    }
+
+    /// Number of channels.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    /// The ISA this processor runs on.
+    #[getter]
+    fn isa(&self) -> &'static str {
+        self.inner.isa().name()
+    }
+}
+
+/// The extension module: `Envelope`, `Dynamics`, `preset`, `isa`,
+/// `available_isas` and `isa_selection`.
+#[pymodule]
+fn _lanedsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Envelope>()?;
+    m.add_class::<Dynamics>()?;
+    m.add_function(wrap_pyfunction!(preset, m)?)?;
+    m.add_function(wrap_pyfunction!(isa, m)?)?;
+    m.add_function(wrap_pyfunction!(available_isas, m)?)?;
+    m.add_function(wrap_pyfunction!(isa_selection, m)?)?;
+    m.add("GAIN_LIMIT_DB", Settings::compressor().range_db)?;
+    m.add("MAX_CHANNELS", lanedsp::MAX_CHANNELS)?;
+    m.add("MAX_LINK", lanedsp::MAX_LINK)?;
+    Ok(())
+}
