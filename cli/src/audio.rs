@@ -80,13 +80,17 @@ pub fn open(path: &Path) -> Result<Box<dyn Source>> {
     file.seek(SeekFrom::Start(0))
         .map_err(|e| format!("cannot read: {e}"))?;
     if got == 12 && &magic[0..4] == b"RIFF" && &magic[8..12] == b"WAVE" {
-        match HoundSource::new(file) {
+        // Layouts hound does not read (64-bit float, ADPCM, odd bit depths)
+        // go to symphonia; if that fails too, hound's reason is reported.
+        let hound_error = match HoundSource::new(file) {
             Ok(source) => return Ok(Box::new(source)),
-            // Layouts hound does not read (ADPCM, 64-bit float, odd bit
-            // depths) go to symphonia; a broken header is an error.
-            Err(HoundOpen::Unsupported) => {}
-            Err(HoundOpen::Invalid(e)) => return Err(format!("invalid WAV file: {e}")),
-        }
+            Err(HoundOpen::Unsupported) => "unsupported WAV layout".to_string(),
+            Err(HoundOpen::Invalid(e)) => format!("invalid WAV file: {e}"),
+        };
+        let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+        return SymphoniaSource::new(file, path)
+            .map(|s| Box::new(s) as Box<dyn Source>)
+            .map_err(|_| hound_error);
     }
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     SymphoniaSource::new(file, path).map(|s| Box::new(s) as Box<dyn Source>)
@@ -332,8 +336,19 @@ fn classify(
         "pcm"
     };
     let lossy = matches!(codec, "mpeg audio" | "aac" | "vorbis");
+    let float_pcm = [
+        codec_ids::CODEC_ID_PCM_F32LE,
+        codec_ids::CODEC_ID_PCM_F32BE,
+        codec_ids::CODEC_ID_PCM_F64LE,
+        codec_ids::CODEC_ID_PCM_F64BE,
+        codec_ids::CODEC_ID_PCM_F32LE_PLANAR,
+        codec_ids::CODEC_ID_PCM_F32BE_PLANAR,
+        codec_ids::CODEC_ID_PCM_F64LE_PLANAR,
+        codec_ids::CODEC_ID_PCM_F64BE_PLANAR,
+    ]
+    .contains(&c);
     let kind = match (params.sample_format, params.bits_per_sample) {
-        _ if lossy => SampleKind::Float,
+        _ if lossy || float_pcm => SampleKind::Float,
         (Some(F::F32 | F::F64), _) => SampleKind::Float,
         (_, Some(bits)) => SampleKind::Int(match bits {
             0..=8 => 8,

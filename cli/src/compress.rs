@@ -668,17 +668,16 @@ struct Shared {
     start: Instant,
 }
 
-/// A file being processed in a batch.
+/// A file being processed in a batch (its decoder lives beside it, in
+/// the batch's list of sources, so that decoding can run in parallel with
+/// processing and encoding).
 struct Active<'j> {
     job: &'j Job,
-    source: Box<dyn Source>,
     sink: Option<Box<dyn Sink>>,
     temp: PathBuf,
     /// First lane of its channels.
     lane: usize,
     frames: u64,
-    /// Frames in the current block; `< BLOCK` at its end.
-    got: usize,
     ended: bool,
     error: Option<String>,
     input_peak: Vec<f32>,
@@ -688,16 +687,53 @@ struct Active<'j> {
     interleaved: Vec<f32>,
 }
 
+/// One decoded block of a file (or of the sidechain).
+#[derive(Default)]
+struct Block {
+    data: Vec<f32>,
+    /// Frames; fewer than `BLOCK` at the end of the stream.
+    got: usize,
+    error: Option<String>,
+    /// Whether this block was read (the stream had not ended before it).
+    read: bool,
+}
+
+impl Block {
+    /// Whether the stream goes on after this block.
+    fn more(&self) -> bool {
+        self.read && self.error.is_none() && self.got == BLOCK
+    }
+}
+
+/// Decodes the next block of every source whose previous block says the
+/// stream goes on.
+fn decode(sources: &mut [Box<dyn Source>], previous: &[Block], next: &mut [Block]) {
+    for ((source, prev), block) in sources.iter_mut().zip(previous).zip(next.iter_mut()) {
+        block.data.clear();
+        block.got = 0;
+        block.error = None;
+        block.read = prev.more();
+        if block.read {
+            match source.read(BLOCK, &mut block.data) {
+                Ok(n) => block.got = n,
+                Err(e) => block.error = Some(e),
+            }
+        }
+    }
+}
+
 fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
     let started = Instant::now();
     let mut reports = Vec::new();
     let mut files: Vec<Active<'_>> = Vec::new();
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut lanes = 0;
     for job in batch {
         match start_file(job, shared, lanes) {
-            Ok(active) => {
+            Ok((active, source)) => {
                 lanes += job.info.channels;
                 files.push(active);
+                sources.push(source);
             }
             Err(e) => {
                 shared.progress.inc(job.bytes);
@@ -709,7 +745,7 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
         return reports;
     }
     let fs = files[0].job.info.sample_rate;
-    let comp = match make_compressor(&files, lanes, fs, shared) {
+    let mut comp = match make_compressor(&files, lanes, fs, shared) {
         Ok(c) => c,
         Err(e) => {
             for f in files {
@@ -718,155 +754,70 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
             return reports;
         }
     };
-    let mut comp = comp;
-    let mut key = match &shared.sidechain {
-        Some(path) => match audio::open(path) {
-            Ok(source) => Some(source),
+    let mut key: Vec<Box<dyn Source>> = Vec::new();
+    if let Some(path) = &shared.sidechain {
+        match audio::open(path) {
+            Ok(source) => key.push(source),
             Err(e) => {
                 for f in files {
                     finish_failed(f, format!("sidechain: {e}"), shared, &mut reports);
                 }
                 return reports;
             }
-        },
-        None => None,
-    };
-    let mut key_ended = false;
-    let mut key_interleaved = Vec::new();
+        }
+    }
+    let key_channels = key.first().map_or(1, |k| k.info().channels);
     let mut planar = vec![vec![0.0f32; BLOCK]; lanes];
-    let mut key_planar = vec![vec![0.0f32; BLOCK]; if key.is_some() { lanes } else { 0 }];
+    let mut key_planar = vec![vec![0.0f32; BLOCK]; if key.is_empty() { 0 } else { lanes }];
 
+    // Block n is processed and encoded while block n + 1 is decoded.
+    let start = |n: usize| {
+        (0..n)
+            .map(|_| Block {
+                got: BLOCK,
+                read: true,
+                ..Block::default()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (mut current, mut next) = (Vec::new(), Vec::new());
+    current.resize_with(files.len(), Block::default);
+    next.resize_with(files.len(), Block::default);
+    let mut key_current: Vec<Block> = Vec::new();
+    let mut key_next: Vec<Block> = Vec::new();
+    key_current.resize_with(key.len(), Block::default);
+    key_next.resize_with(key.len(), Block::default);
+    let first = start(files.len().max(key.len()));
+    decode(&mut sources, &first, &mut current);
+    decode(&mut key, &first, &mut key_current);
     loop {
-        // Decode one block of every file still running.
-        let mut length = 0;
-        for f in files.iter_mut().filter(|f| !f.ended) {
-            f.interleaved.clear();
-            let ch = f.job.info.channels;
-            match f.source.read(BLOCK, &mut f.interleaved) {
-                Ok(n) => f.got = n,
-                Err(e) => {
-                    f.error = Some(e);
-                    f.got = 0;
-                }
-            }
-            for (c, lane) in planar[f.lane..f.lane + ch].iter_mut().enumerate() {
-                for (dst, frame) in lane.iter_mut().zip(f.interleaved.chunks_exact(ch)) {
-                    *dst = frame[c];
-                }
-                lane[f.got..].fill(0.0);
-                let peak = lane[..f.got].iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                f.input_peak[c] = f.input_peak[c].max(peak);
-            }
-            length = length.max(f.got);
+        rayon::join(
+            || {
+                decode(&mut sources, &current, &mut next);
+                decode(&mut key, &key_current, &mut key_next);
+            },
+            || {
+                process_block(
+                    &mut files,
+                    &current,
+                    key_current.first(),
+                    key_channels,
+                    &mut comp,
+                    &mut planar,
+                    &mut key_planar,
+                    fs,
+                    shared,
+                )
+            },
+        );
+        for f in files.iter_mut().filter(|f| f.ended && f.sink.is_some()) {
+            finish_file(f, started, shared, &mut reports);
         }
-        if let Some(source) = key.as_mut() {
-            key_interleaved.clear();
-            let kch = source.info().channels;
-            let got = if key_ended {
-                0
-            } else {
-                match source.read(BLOCK, &mut key_interleaved) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        for f in files.iter_mut().filter(|f| !f.ended) {
-                            f.error.get_or_insert_with(|| format!("sidechain: {e}"));
-                        }
-                        0
-                    }
-                }
-            };
-            key_ended |= got < BLOCK;
-            for f in files.iter().filter(|f| !f.ended) {
-                for c in 0..f.job.info.channels {
-                    let kc = if kch == 1 { 0 } else { c };
-                    let lane = &mut key_planar[f.lane + c];
-                    for (dst, frame) in lane.iter_mut().zip(key_interleaved.chunks_exact(kch)) {
-                        *dst = frame[kc];
-                    }
-                    lane[got..].fill(0.0);
-                }
-            }
-        }
-
-        // Process [0, length) in pieces ending where files end, so that
-        // each file's meter is read at its own end.
-        let mut ends: Vec<usize> = files
-            .iter()
-            .filter(|f| !f.ended && f.got < BLOCK)
-            .map(|f| f.got)
-            .collect();
-        ends.push(length);
-        ends.sort_unstable();
-        ends.dedup();
-        let mut at = 0;
-        for &end in &ends {
-            if end > at {
-                let mut bufs: Vec<&mut [f32]> =
-                    planar.iter_mut().map(|l| &mut l[at..end]).collect();
-                let result = match &key {
-                    Some(_) => {
-                        let keys: Vec<&[f32]> = key_planar.iter().map(|l| &l[at..end]).collect();
-                        comp.process_sidechain(
-                            Buffers::PlanarInPlace { bufs: &mut bufs },
-                            Sidechain::Planar(&keys),
-                        )
-                    }
-                    None => comp.process_planar_in_place(&mut bufs),
-                };
-                if let Err(e) = result {
-                    for f in files.iter_mut().filter(|f| !f.ended) {
-                        f.error.get_or_insert_with(|| format!("processing: {e}"));
-                    }
-                }
-                at = end;
-            }
-            for f in files
-                .iter_mut()
-                .filter(|f| !f.ended && f.got == end && end < BLOCK)
-            {
-                f.reduction = (0..f.job.info.channels)
-                    .map(|c| comp.peak_reduction_db(f.lane + c))
-                    .fold(0.0f32, f32::min);
-            }
-        }
-
-        // Encode every file's part and close the files that ended.
-        for f in files.iter_mut().filter(|f| !f.ended) {
-            let ch = f.job.info.channels;
-            if f.error.is_none() && f.got > 0 {
-                f.interleaved.clear();
-                f.interleaved.resize(f.got * ch, 0.0);
-                for c in 0..ch {
-                    let lane = &planar[f.lane + c][..f.got];
-                    let peak = lane.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                    f.output_peak[c] = f.output_peak[c].max(peak);
-                    for (frame, &x) in f.interleaved.chunks_exact_mut(ch).zip(lane) {
-                        frame[c] = x;
-                    }
-                }
-                if let Some(sink) = f.sink.as_mut()
-                    && let Err(e) = sink.write(&f.interleaved)
-                {
-                    f.error = Some(e);
-                }
-                f.frames += f.got as u64;
-                shared
-                    .audio_micros
-                    .fetch_add(f.got as u64 * 1_000_000 / u64::from(fs), Ordering::Relaxed);
-                report_bytes(f, shared);
-            }
-            if f.error.is_some() || f.got < BLOCK {
-                f.ended = true;
-            }
-        }
-        let (ended, running): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| f.ended);
-        files = running;
-        for f in ended {
-            finish(f, started, shared, &mut reports);
-        }
-        if files.is_empty() {
+        if files.iter().all(|f| f.ended) {
             break;
         }
+        std::mem::swap(&mut current, &mut next);
+        std::mem::swap(&mut key_current, &mut key_next);
         let audio = shared.audio_micros.load(Ordering::Relaxed) as f64 * 1e-6;
         shared.progress.set_message(format!(
             "{:.0}x realtime, {}/{} files",
@@ -876,6 +827,137 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
         ));
     }
     reports
+}
+
+/// Processes one decoded block of every running file in one call per
+/// piece (pieces end where files end, so that each file's meter is read at
+/// its own end) and encodes each file's part; files that end are marked.
+#[allow(clippy::too_many_arguments)]
+fn process_block(
+    files: &mut [Active<'_>],
+    blocks: &[Block],
+    key: Option<&Block>,
+    key_channels: usize,
+    comp: &mut Compressor,
+    planar: &mut [Vec<f32>],
+    key_planar: &mut [Vec<f32>],
+    fs: u32,
+    shared: &Shared,
+) {
+    let mut length = 0;
+    for (f, block) in files.iter_mut().zip(blocks) {
+        if f.ended {
+            continue;
+        }
+        if let Some(e) = &block.error {
+            f.error = Some(e.clone());
+        }
+        let got = if f.error.is_some() { 0 } else { block.got };
+        let ch = f.job.info.channels;
+        for (c, lane) in planar[f.lane..f.lane + ch].iter_mut().enumerate() {
+            for (dst, frame) in lane[..got].iter_mut().zip(block.data.chunks_exact(ch)) {
+                *dst = frame[c];
+            }
+            lane[got..].fill(0.0);
+            let peak = lane[..got].iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            f.input_peak[c] = f.input_peak[c].max(peak);
+        }
+        length = length.max(got);
+    }
+    if let Some(kb) = key {
+        if let Some(e) = &kb.error {
+            for f in files.iter_mut().filter(|f| !f.ended) {
+                f.error.get_or_insert_with(|| format!("sidechain: {e}"));
+            }
+        }
+        let got = if kb.error.is_some() { 0 } else { kb.got };
+        for f in files.iter().filter(|f| !f.ended) {
+            for c in 0..f.job.info.channels {
+                let kc = if key_channels == 1 { 0 } else { c };
+                let lane = &mut key_planar[f.lane + c];
+                for (dst, frame) in lane[..got]
+                    .iter_mut()
+                    .zip(kb.data.chunks_exact(key_channels))
+                {
+                    *dst = frame[kc];
+                }
+                lane[got..].fill(0.0);
+            }
+        }
+    }
+
+    // The frames each running file has in this block.
+    let got_of = |f: &Active<'_>, b: &Block| if f.error.is_some() { 0 } else { b.got };
+    let mut ends: Vec<usize> = files
+        .iter()
+        .zip(blocks)
+        .filter(|(f, b)| !f.ended && got_of(f, b) < BLOCK)
+        .map(|(f, b)| got_of(f, b))
+        .collect();
+    ends.push(length);
+    ends.sort_unstable();
+    ends.dedup();
+    let mut at = 0;
+    for &end in &ends {
+        if end > at {
+            let mut bufs: Vec<&mut [f32]> = planar.iter_mut().map(|l| &mut l[at..end]).collect();
+            let result = if key.is_some() {
+                let keys: Vec<&[f32]> = key_planar.iter().map(|l| &l[at..end]).collect();
+                comp.process_sidechain(
+                    Buffers::PlanarInPlace { bufs: &mut bufs },
+                    Sidechain::Planar(&keys),
+                )
+            } else {
+                comp.process_planar_in_place(&mut bufs)
+            };
+            if let Err(e) = result {
+                for f in files.iter_mut().filter(|f| !f.ended) {
+                    f.error.get_or_insert_with(|| format!("processing: {e}"));
+                }
+            }
+            at = end;
+        }
+        for (f, b) in files.iter_mut().zip(blocks) {
+            if !f.ended && got_of(f, b) == end && end < BLOCK {
+                f.reduction = (0..f.job.info.channels)
+                    .map(|c| comp.peak_reduction_db(f.lane + c))
+                    .fold(0.0f32, f32::min);
+            }
+        }
+    }
+
+    for (f, b) in files.iter_mut().zip(blocks) {
+        if f.ended {
+            continue;
+        }
+        let got = got_of(f, b);
+        let ch = f.job.info.channels;
+        if got > 0 {
+            f.interleaved.clear();
+            f.interleaved.resize(got * ch, 0.0);
+            for c in 0..ch {
+                let lane = &planar[f.lane + c][..got];
+                let peak = lane.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                f.output_peak[c] = f.output_peak[c].max(peak);
+                for (frame, &x) in f.interleaved.chunks_exact_mut(ch).zip(lane) {
+                    frame[c] = x;
+                }
+            }
+            if let Some(sink) = f.sink.as_mut()
+                && let Err(e) = sink.write(&f.interleaved)
+            {
+                f.error = Some(e);
+            }
+            f.frames += got as u64;
+            shared
+                .audio_micros
+                .fetch_add(got as u64 * 1_000_000 / u64::from(fs), Ordering::Relaxed);
+            report_bytes(f, shared);
+        }
+        if f.error.is_some() || got < BLOCK {
+            f.ended = true;
+        }
+    }
 }
 
 fn report_bytes(f: &mut Active<'_>, shared: &Shared) {
@@ -889,7 +971,11 @@ fn report_bytes(f: &mut Active<'_>, shared: &Shared) {
     }
 }
 
-fn start_file<'j>(job: &'j Job, shared: &Shared, lane: usize) -> Result<Active<'j>, String> {
+fn start_file<'j>(
+    job: &'j Job,
+    shared: &Shared,
+    lane: usize,
+) -> Result<(Active<'j>, Box<dyn Source>), String> {
     let source = audio::open(&job.input)?;
     let info = source.info();
     if info.sample_rate != job.info.sample_rate || info.channels != job.info.channels {
@@ -913,14 +999,12 @@ fn start_file<'j>(job: &'j Job, shared: &Shared, lane: usize) -> Result<Active<'
         }
     };
     let ch = job.info.channels;
-    Ok(Active {
+    let active = Active {
         job,
-        source,
         sink: Some(sink),
         temp,
         lane,
         frames: 0,
-        got: 0,
         ended: false,
         error: None,
         input_peak: vec![0.0; ch],
@@ -928,7 +1012,8 @@ fn start_file<'j>(job: &'j Job, shared: &Shared, lane: usize) -> Result<Active<'
         reduction: 0.0,
         bytes_reported: 0,
         interleaved: Vec::with_capacity(BLOCK * ch),
-    })
+    };
+    Ok((active, source))
 }
 
 fn make_compressor(
@@ -961,11 +1046,16 @@ fn make_compressor(
 
 fn finish_failed(mut f: Active<'_>, error: String, shared: &Shared, reports: &mut Vec<FileReport>) {
     f.error = Some(error);
-    finish(f, Instant::now(), shared, reports);
+    finish_file(&mut f, Instant::now(), shared, reports);
 }
 
 /// Completes (or discards) a file's output and reports it.
-fn finish(mut f: Active<'_>, started: Instant, shared: &Shared, reports: &mut Vec<FileReport>) {
+fn finish_file(
+    f: &mut Active<'_>,
+    started: Instant,
+    shared: &Shared,
+    reports: &mut Vec<FileReport>,
+) {
     let job = f.job;
     let mut error = f.error.take();
     if let Some(sink) = f.sink.take() {

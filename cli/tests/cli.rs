@@ -892,3 +892,48 @@ fn demo_info_and_bench_run() {
     assert_eq!(r.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&r.stdout).contains("selected:"));
 }
+
+/// A WAV layout hound does not read (64-bit float) goes through symphonia
+/// and comes out as 32-bit float.
+#[test]
+fn float64_wav_through_symphonia() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("f64.wav");
+    let (channels, frames) = (3usize, 7_001usize);
+    let x = signal(channels, frames, 21);
+    let data_len = (x.len() * 8) as u32;
+    let mut bytes = Vec::new();
+    bytes.extend(b"RIFF");
+    bytes.extend((36 + data_len).to_le_bytes());
+    bytes.extend(b"WAVEfmt ");
+    bytes.extend(16u32.to_le_bytes());
+    bytes.extend(3u16.to_le_bytes()); // IEEE float
+    bytes.extend((channels as u16).to_le_bytes());
+    bytes.extend(FS.to_le_bytes());
+    bytes.extend((FS * 8 * channels as u32).to_le_bytes());
+    bytes.extend((8 * channels as u16).to_le_bytes());
+    bytes.extend(64u16.to_le_bytes());
+    bytes.extend(b"data");
+    bytes.extend(data_len.to_le_bytes());
+    for &v in &x {
+        bytes.extend(f64::from(v).to_le_bytes());
+    }
+    std::fs::write(&input, bytes).unwrap();
+    let out = tmp.path().join("out");
+    let r = run(&[
+        "compress",
+        s(&input),
+        "-o",
+        s(&out),
+        "--threshold-db",
+        "-30",
+        "-q",
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    let (spec, y, _) = read_wav(&out.join("f64.wav"));
+    assert_eq!(spec, self::spec(Kind::Float, channels));
+    assert!(bits_equal(&y, &expected(&x, channels, settings(), true)));
+}
