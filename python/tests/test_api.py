@@ -189,3 +189,67 @@ def test_empty_and_tiny():
     for shape in [(0,), (2, 0), (3, 2, 0), (1,), (2, 1)]:
         out = comp(np.zeros(shape, np.float32), SR)
         assert out.shape == shape
+
+
+def test_gil_released_during_processing():
+    """While one thread is inside a long call, another runs Python code."""
+    import threading
+    import time
+
+    audio = program((16, 2, 96_000), seed=13)
+    comp = lanedsp.Compressor(isa="scalar")  # the slowest ISA: a long call
+    done = threading.Event()
+    times = {}
+
+    def work():
+        t = time.perf_counter()
+        comp(audio, SR)
+        times["call"] = time.perf_counter() - t
+        done.set()
+
+    worker = threading.Thread(target=work)
+    gaps, last = [], time.perf_counter()
+    worker.start()
+    while not done.is_set():
+        sum(range(200))  # Python work, needs the GIL
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    worker.join()
+    assert times["call"] > 0.05, "the call was too short to tell"
+    # Holding the GIL would stall this loop for the whole call.
+    assert max(gaps) < 0.5 * times["call"], (max(gaps), times["call"])
+    assert len(gaps) > 10
+
+
+def test_threads():
+    """Objects per thread run in parallel and give the sequential result;
+    concurrent calls on one object raise RuntimeError instead of racing."""
+    import threading
+
+    audio = program((4, 2, 20_000), seed=14)
+    want = lanedsp.Compressor(threshold_db=-30)(audio, SR)
+    results, errors = [None] * 4, []
+
+    def own(i):
+        results[i] = lanedsp.Compressor(threshold_db=-30)(audio, SR)
+
+    threads = [threading.Thread(target=own, args=(i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    for got in results:
+        np.testing.assert_array_equal(got, want)
+
+    shared = lanedsp.Compressor(threshold_db=-30, isa="scalar")
+    shared(audio[..., :10], SR)  # built
+
+    def same():
+        try:
+            shared.process(audio, SR)
+        except RuntimeError as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=same) for _ in range(3)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert all("borrow" in str(e) for e in errors)
