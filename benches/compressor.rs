@@ -16,7 +16,7 @@ use lanedsp_kernels::job::Native;
 use lanedsp_kernels::reference::dynamics::{CompressorState, compress};
 use std::hint::black_box;
 
-const CHANNELS: [usize; 5] = [1, 2, 16, 64, 256];
+const CHANNELS: [usize; 8] = [1, 2, 3, 4, 8, 16, 64, 256];
 const FRAMES: usize = 44_100;
 const FS: f32 = 44_100.0;
 

@@ -16,7 +16,7 @@ use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::{Engine, reference};
 use std::hint::black_box;
 
-const CHANNELS: [usize; 6] = [1, 2, 8, 16, 64, 256];
+const CHANNELS: [usize; 8] = [1, 2, 3, 4, 8, 16, 64, 256];
 const FRAMES: [usize; 3] = [1024, 44_100, 441_000];
 const SEED_FRAMES: [usize; 4] = [1024, 44_100, 441_000, 4_410_000];
 const FS: f32 = 44_100.0;

@@ -96,7 +96,9 @@ impl EnvelopeFollower {
     /// The same follower running on `isa` instead; an error if this CPU
     /// cannot run it. Tests and benchmarks use this to force a path.
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = Engine::new(isa)?.with_stream_threshold(self.engine.stream_threshold());
+        self.engine = Engine::new(isa)?
+            .with_stream_threshold(self.engine.stream_threshold())
+            .with_timed_channels(self.engine.timed_channels());
         Ok(self)
     }
 
@@ -108,6 +110,17 @@ impl EnvelopeFollower {
     /// either way.
     pub fn with_stream_threshold(mut self, floats: usize) -> Self {
         self.engine = self.engine.with_stream_threshold(floats);
+        self
+    }
+
+    /// The same processor with calls of at most `channels` channels run
+    /// one channel at a time, its recurrences along time and its stateless
+    /// stages on consecutive frames in the lanes (`None`: the limit
+    /// measured for its ISA, docs/tuning.md; `Some(0)`: never). Tests and
+    /// benchmarks force a route with it; the output is the same bits
+    /// either way.
+    pub fn with_time_lanes(mut self, channels: Option<usize>) -> Self {
+        self.engine = self.engine.with_timed_channels(channels);
         self
     }
 

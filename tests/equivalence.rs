@@ -251,6 +251,47 @@ fn flushed<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Both routes at every small channel count: channels in the lanes (time
+/// lanes off) and one channel at a time with frames in the lanes (time
+/// lanes on at any count, even 67), each against the reference, over split
+/// streams in every layout with hostile input.
+fn routes<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(6);
+    let counts: &[usize] = match matrix_size() {
+        Matrix::Smoke => &[1, 3],
+        _ => &[1, 2, 3, 4, 5, 8, 9, 17, 67],
+    };
+    for &channels in counts {
+        for limit in [Some(0), Some(usize::MAX)] {
+            let len = 1500;
+            let settings = K::settings(&mut rng, channels);
+            let input = planes(&mut rng, channels, len, 0.05);
+            let key = K::key(&mut rng, &input);
+            let want = K::reference(&settings, &input, key.as_ref());
+            let mut proc = K::time_lanes(K::build(isa, &settings), limit);
+            let mut got: Planes = vec![Vec::new(); channels];
+            let mut at = 0;
+            while at < len {
+                let block = rng.random_range(0..700).min(len - at);
+                let layout = Layout::ALL[rng.random_range(0..4)];
+                let part = |p: &Planes| slice(p, at..at + block);
+                let key_part = key.as_ref().map(part);
+                let cross = rng.random_bool(0.5);
+                let out = K::run(&mut proc, layout, &part(&input), key_part.as_ref(), cross);
+                got = concat(&got, &out);
+                at += block;
+            }
+            check(
+                || format!("{channels} ch, time lanes limit {limit:?}"),
+                &input,
+                &got,
+                &want,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// After `reset`, a processor repeats its output exactly.
 fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(4);
@@ -268,7 +309,8 @@ type Check = fn(Isa) -> Result<(), Failed>;
 
 /// The trials of kernel `K`: each check on each ISA.
 fn kernel_trials<K: KernelCase + 'static>() -> Vec<Trial> {
-    let checks: [(&str, Check); 5] = [
+    let checks: [(&str, Check); 6] = [
+        ("routes", routes::<K>),
         ("matrix", matrix::<K>),
         ("splits", splits::<K>),
         ("hostile", hostile::<K>),

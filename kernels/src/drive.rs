@@ -94,6 +94,9 @@ macro_rules! by_regs {
 }
 
 mod planar;
+mod timed;
+
+pub(crate) use timed::timed;
 
 /// A checked kernel run: everything [`drive`] needs.
 pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {

@@ -2,7 +2,7 @@
 
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
-use crate::drive::{Access, Run, STREAM_FLOATS, drive};
+use crate::drive::{Access, Run, STREAM_FLOATS, drive, timed};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
@@ -37,6 +37,9 @@ impl std::error::Error for IsaUnavailable {}
 pub struct Engine {
     token: Token,
     stream_floats: usize,
+    /// The time-lanes limit in channels, or `None` for the kernel's
+    /// measured one ([`crate::tuning`]).
+    timed_channels: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +71,7 @@ impl Engine {
             .map(|token| Engine {
                 token,
                 stream_floats: STREAM_FLOATS,
+                timed_channels: None,
             })
             .ok_or(IsaUnavailable(isa))
     }
@@ -77,7 +81,24 @@ impl Engine {
         Engine::new(isa::selected()).unwrap_or(Engine {
             token: Token::Scalar(Scalar),
             stream_floats: STREAM_FLOATS,
+            timed_channels: None,
         })
+    }
+
+    /// This engine with calls of at most `channels` channels taking the
+    /// time-lanes route of kernels that have one ([`LaneKernel::timed`])
+    /// instead of the measured limit ([`crate::tuning`]); `Some(0)` never
+    /// takes it. Same bits either way: tests and benchmarks force a route with it.
+    pub fn with_timed_channels(self, channels: Option<usize>) -> Engine {
+        Engine {
+            timed_channels: channels,
+            ..self
+        }
+    }
+
+    /// The time-lanes limit set by [`Engine::with_timed_channels`].
+    pub fn timed_channels(&self) -> Option<usize> {
+        self.timed_channels
     }
 
     /// The same engine with planar calls streaming from `floats` floats of
@@ -153,6 +174,26 @@ impl Engine {
         let frames = buffers.frames(channels)?;
         if let Some(key) = &key {
             key.check(channels, frames)?;
+        }
+        let timed_limit = match self.timed_channels {
+            Some(n) => n,
+            None => K::TIMED_CHANNELS.get(self.isa()),
+        };
+        if K::TIMED && channels <= timed_limit {
+            match self.token {
+                Token::Scalar(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
+                #[cfg(target_arch = "x86_64")]
+                Token::Avx2(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
+                #[cfg(target_arch = "x86_64")]
+                // The AVX2 body: its recurrences on 8-lane registers measured
+                // faster (docs/tuning.md).
+                Token::Avx512(s) => {
+                    timed::<_, K>(s.avx2(), plan, params, state, buffers, key, frames)
+                }
+                #[cfg(target_arch = "aarch64")]
+                Token::Neon(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
+            }
+            return Ok(());
         }
         let run = Run {
             plan,

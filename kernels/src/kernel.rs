@@ -3,6 +3,7 @@
 
 use crate::bank::Bank;
 use crate::lanes::Lanes;
+use crate::tuning::TimedChannels;
 
 /// A per-channel recurrence: parameters and state per lane, one step per
 /// sample.
@@ -115,6 +116,26 @@ pub trait LaneKernel {
     ) {
     }
 
+    /// Whether the kernel has a time-lanes body ([`LaneKernel::timed`]).
+    const TIMED: bool = false;
+
+    /// Most channels for which a call takes the time-lanes route, per ISA
+    /// (only when [`LaneKernel::TIMED`]; the values live in
+    /// [`crate::tuning`]).
+    const TIMED_CHANNELS: TimedChannels = TimedChannels::NONE;
+
+    /// The time-lanes body: advances slot `slot` over one run of one
+    /// channel, its recurrences along time in scalar code (the reference's
+    /// functions, compiled with the ISA's features) and its stateless
+    /// stages with consecutive frames in the lanes. Reads the slot's
+    /// parameters and state from the banks and writes the state back.
+    /// Every sample sees the same operations in the same order as in
+    /// [`LaneKernel::step`], so the output is the same bits. The driver
+    /// takes this route for calls with few channels (`crate::tuning`).
+    #[inline(always)]
+    fn timed<S: Lanes>(_s: S, _params: &Bank, _state: &mut Bank, _slot: usize, _run: TimedRun<'_>) {
+    }
+
     /// Last pass over one frame (only when [`LaneKernel::MULTI_PASS`]): the
     /// output from the prepared input `x` (in place) and the carried value.
     #[inline(always)]
@@ -127,6 +148,21 @@ pub trait LaneKernel {
     ) {
     }
 }
+
+/// One run of one channel for [`LaneKernel::timed`]: at most
+/// [`TIMED_FRAMES`] frames.
+pub struct TimedRun<'a> {
+    /// The channel's input samples.
+    pub xs: &'a [f32],
+    /// The detector input (a sidechain), or `None` for the input itself.
+    pub keys: Option<&'a [f32]>,
+    /// Where the output goes; as long as `xs`.
+    pub ys: &'a mut [f32],
+}
+
+/// Frames per run of the time-lanes route ([`LaneKernel::timed`]): a run's
+/// per-frame intermediates (a few `f32` arrays) stay in L1.
+pub const TIMED_FRAMES: usize = 256;
 
 /// Most middle passes a [`LaneKernel`] may have.
 pub const MAX_MIDDLE_PASSES: usize = 2;

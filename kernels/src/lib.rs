@@ -27,6 +27,7 @@ pub mod layout;
 pub mod plan;
 pub mod policy;
 pub mod reference;
+pub mod tuning;
 
 mod arch;
 

@@ -30,6 +30,12 @@ pub trait KernelCase {
     fn build(isa: Isa, settings: &Self::Settings) -> Self::Proc;
     /// The same processor streaming every planar call (threshold 0).
     fn streaming(proc: Self::Proc) -> Self::Proc;
+    /// The same processor with the time-lanes route forced on (`Some(n)`:
+    /// calls of at most `n` channels) or off (`Some(0)`); kernels without
+    /// time lanes ignore it.
+    fn time_lanes(proc: Self::Proc, _channels: Option<usize>) -> Self::Proc {
+        proc
+    }
     /// The detector input (sidechain) that goes with `input`, if any.
     fn key(_rng: &mut impl RngExt, _input: &Planes) -> Option<Planes> {
         None
@@ -172,6 +178,9 @@ impl KernelCase for Envelope {
     }
     fn streaming(proc: EnvelopeFollower) -> EnvelopeFollower {
         proc.with_stream_threshold(0)
+    }
+    fn time_lanes(proc: EnvelopeFollower, channels: Option<usize>) -> EnvelopeFollower {
+        proc.with_time_lanes(channels)
     }
 
     fn reference(s: &EnvelopeSettings, input: &Planes, _key: Option<&Planes>) -> Planes {
@@ -342,6 +351,9 @@ impl KernelCase for Fused {
     fn streaming(proc: Compressor) -> Compressor {
         proc.with_stream_threshold(0)
     }
+    fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
+        proc.with_time_lanes(channels)
+    }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
     }
@@ -363,6 +375,9 @@ impl KernelCase for Linked {
     }
     fn streaming(proc: Compressor) -> Compressor {
         proc.with_stream_threshold(0)
+    }
+    fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
+        proc.with_time_lanes(channels)
     }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
@@ -391,6 +406,9 @@ impl KernelCase for Sidechained {
     }
     fn streaming(proc: Compressor) -> Compressor {
         proc.with_stream_threshold(0)
+    }
+    fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
+        proc.with_time_lanes(channels)
     }
     fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
         Some(random_key(rng, input))

@@ -6,8 +6,9 @@
 use super::db::{exp2, log2};
 use super::{Ballistics, flush, follow, magnitude, sanitize};
 use crate::bank::Bank;
-use crate::kernel::LaneKernel;
+use crate::kernel::{LaneKernel, TIMED_FRAMES, TimedRun};
 use crate::lanes::Lanes;
+use crate::policy::STATE_FLUSH;
 use crate::reference::db::LOG2_PER_DB;
 use crate::reference::dynamics::{
     Apply, Compressor, CompressorState, Curve, Detector, GAIN_LIMIT_DB, LEVEL_FLOOR, Link,
@@ -107,6 +108,45 @@ pub mod rows {
         put(bank, 0, slot, &[st.env, st.gain, st.mix, st.meter]);
     }
 
+    /// Reads every row of the fused compressor for `slot`.
+    pub fn read_compressor(bank: &Bank, slot: usize) -> Compressor {
+        let v = |row: usize| bank.row(row)[slot];
+        let c = AT_CURVE;
+        Compressor {
+            detector: Detector {
+                rms: v(0) > 0.5,
+                attack: v(1),
+                release: v(2),
+            },
+            curve: Curve {
+                db_scale: v(c),
+                threshold: v(c + 1),
+                above: v(c + 2),
+                below: v(c + 3),
+                half_knee: v(c + 4),
+                above_knee: v(c + 5),
+                below_knee: v(c + 6),
+                range_lo: v(c + 7),
+                range_hi: v(c + 8),
+            },
+            smoother: Smoother {
+                makeup: v(AT_SMOOTHER),
+                attack: v(AT_SMOOTHER + 1),
+                release: v(AT_SMOOTHER + 2),
+            },
+            apply: Apply {
+                mix: v(AT_APPLY),
+                mix_coeff: v(AT_APPLY + 1),
+            },
+            link: Link {
+                amount: v(AT_LINK),
+                block: v(AT_LINK + 1),
+                inv_count: v(AT_LINK + 2),
+                mean: v(AT_LINK + 3) > 0.5,
+            },
+        }
+    }
+
     /// Reads the fused compressor's state of `slot`.
     pub fn read_compressor_state(bank: &Bank, slot: usize) -> CompressorState {
         CompressorState {
@@ -173,6 +213,59 @@ impl<S: Lanes> CurveLanes<S> {
             below_knee: v(6),
             range_lo: v(7),
             range_hi: v(8),
+        }
+    }
+}
+
+impl<S: Lanes> DetectorLanes<S> {
+    /// One detector in every lane.
+    #[inline(always)]
+    fn splat(s: S, p: &Detector) -> Self {
+        let rms = if p.rms { 1.0 } else { 0.0 };
+        DetectorLanes {
+            rms: s.gt(s.splat(rms), s.splat(0.5)),
+            ballistics: Ballistics::new(s, s.splat(p.attack), s.splat(p.release)),
+        }
+    }
+}
+
+impl<S: Lanes> SmootherLanes<S> {
+    /// One smoother in every lane.
+    #[inline(always)]
+    fn splat(s: S, p: &Smoother) -> Self {
+        SmootherLanes {
+            makeup: s.splat(p.makeup),
+            ballistics: Ballistics::new(s, s.splat(p.release), s.splat(p.attack)),
+        }
+    }
+}
+
+impl<S: Lanes> ApplyLanes<S> {
+    /// One application in every lane.
+    #[inline(always)]
+    fn splat(s: S, p: &Apply) -> Self {
+        let coeff = s.splat(p.mix_coeff);
+        ApplyLanes {
+            mix: s.splat(p.mix),
+            glide: Ballistics::new(s, coeff, coeff),
+        }
+    }
+}
+
+impl<S: Lanes> CurveLanes<S> {
+    /// One curve in every lane.
+    #[inline(always)]
+    fn splat(s: S, p: &Curve) -> Self {
+        CurveLanes {
+            db_scale: s.splat(p.db_scale),
+            threshold: s.splat(p.threshold),
+            above: s.splat(p.above),
+            below: s.splat(p.below),
+            half_knee: s.splat(p.half_knee),
+            above_knee: s.splat(p.above_knee),
+            below_knee: s.splat(p.below_knee),
+            range_lo: s.splat(p.range_lo),
+            range_hi: s.splat(p.range_hi),
         }
     }
 }
@@ -299,12 +392,128 @@ pub fn apply_sanitized<S: Lanes>(
     x: S::V,
 ) -> (S::V, S::V) {
     let mix = follow(s, mix, p.mix, &p.glide);
+    (apply_mixed(s, mix, gain, x), mix)
+}
+
+/// The stateless part of [`apply_sanitized`]: the output from the glided
+/// mix, the gain and the sanitized input.
+#[inline(always)]
+fn apply_mixed<S: Lanes>(s: S, mix: S::V, gain: S::V, x: S::V) -> S::V {
     let linear = exp2(s, s.mul(gain, s.splat(LOG2_PER_DB)));
     let w = s.mul_add(mix, linear, s.sub(s.splat(1.0), mix));
     // Saturate an overflow (a +600 dB gain on a 2^60 input) to ±f32::MAX.
     let y = s.min(s.max(s.mul(x, w), s.splat(-f32::MAX)), s.splat(f32::MAX));
     let tiny = s.lt(s.abs(y), s.splat(f32::MIN_POSITIVE));
-    (s.select(tiny, s.zero(), y), mix)
+    s.select(tiny, s.zero(), y)
+}
+
+/// Loads `LANES` values from `src`, or fewer (the rest `0`) at its end.
+#[inline(always)]
+fn load_run<S: Lanes>(s: S, src: &[f32]) -> S::V {
+    if src.len() >= S::LANES {
+        s.load(src)
+    } else {
+        s.load_partial(src)
+    }
+}
+
+/// Stores `v` to `dst`, only `dst.len()` lanes at its end.
+#[inline(always)]
+fn store_run<S: Lanes>(s: S, dst: &mut [f32], v: S::V) {
+    if dst.len() >= S::LANES {
+        s.store(dst, v)
+    } else {
+        s.store_partial(dst, v)
+    }
+}
+
+/// Frames by which [`compress_timed`] skews its two recurrences.
+const SKEW_FRAMES: usize = 64;
+
+/// The fused compressor over one run of one channel in time lanes
+/// ([`LaneKernel::timed`]): the detector's and the smoother's recurrences
+/// (with the meter and the mix glide) run along time, branch-free, with the
+/// channel's value in every lane; the static curve and the application,
+/// which hold no state, run on `LANES` consecutive frames at a time. Each
+/// sample sees the operations of [`crate::reference::dynamics::compress`]
+/// in the same order, so the output is the same bits.
+#[inline(always)]
+pub fn compress_timed<S: Lanes>(s: S, p: &Compressor, st: &mut CompressorState, run: TimedRun<'_>) {
+    let n = run.xs.len();
+    if n == 0 {
+        return;
+    }
+    // Per frame: the level, then the gain change; the gain; the mix. A
+    // recurrence stores its whole register at each frame (every lane holds
+    // the channel's value), hence the room for one register past the run.
+    const ROOM: usize = TIMED_FRAMES + 16;
+    let mut level = [0.0f32; ROOM];
+    let mut gains = [0.0f32; ROOM];
+    let mut mixes = [0.0f32; ROOM];
+    let keys = run.keys.unwrap_or(run.xs);
+    let det = DetectorLanes::splat(s, &p.detector);
+    let curve = CurveLanes::splat(s, &p.curve);
+    let smoother = SmootherLanes::splat(s, &p.smoother);
+    let apply = ApplyLanes::splat(s, &p.apply);
+    let mut env = s.splat(st.env);
+    let (mut gain, mut mix, mut meter) = (s.splat(st.gain), s.splat(st.mix), s.splat(st.meter));
+    // A mix at its setting stays there: the follower's step from `m`
+    // towards `m` gives `fma(0, k, m) = m`, or `m * 1` for an instant
+    // glide, or `0 * k = 0` from 0; only a restart from a tiny non-zero
+    // mix (below STATE_FLUSH) would move it. Such a run skips the glide.
+    let settled = st.mix == p.apply.mix
+        && (st.mix == 0.0 || st.mix.abs() >= STATE_FLUSH || p.apply.mix_coeff == 1.0);
+    let gliding = !settled;
+    if settled {
+        mixes[..n].fill(st.mix);
+    }
+    // The two recurrences are skewed by one block: the detector over block
+    // b runs in the same loop as the smoother over block b - 1, so the core
+    // overlaps their latencies; each still visits its frames in order.
+    let blocks = n.div_ceil(SKEW_FRAMES);
+    let span = |b: usize| b * SKEW_FRAMES..n.min((b + 1) * SKEW_FRAMES);
+    for b in 0..=blocks {
+        let (det_frames, smooth_frames) = match b {
+            0 => (span(0), 0..0),
+            b if b == blocks => (0..0, span(b - 1)),
+            b => (span(b), span(b - 1)),
+        };
+        for i in 0..det_frames.len().max(smooth_frames.len()) {
+            if i < det_frames.len() {
+                let f = det_frames.start + i;
+                env = detect(s, &det, env, s.splat(keys[f]));
+                s.store(&mut level[f..], env);
+            }
+            if i < smooth_frames.len() {
+                let f = smooth_frames.start + i;
+                gain = smooth(s, &smoother, gain, s.splat(level[f]));
+                meter = s.min(s.sub(gain, smoother.makeup), meter);
+                s.store(&mut gains[f..], gain);
+                if gliding {
+                    mix = follow(s, mix, apply.mix, &apply.glide);
+                    s.store(&mut mixes[f..], mix);
+                }
+            }
+        }
+        // The static curve of the block the detector just finished.
+        for chunk in level[det_frames].chunks_mut(S::LANES) {
+            let change = gain_change(s, &curve, load_run(s, chunk));
+            store_run(s, chunk, change);
+        }
+    }
+    let mut last = [0.0f32; 16];
+    s.store(&mut last, env);
+    st.env = last[0];
+    s.store(&mut last, meter);
+    (st.gain, st.mix, st.meter) = (gains[n - 1], mixes[n - 1], last[0]);
+    let _ = mix;
+    let lanes = S::LANES;
+    for (i, ys) in run.ys.chunks_mut(lanes).enumerate() {
+        let at = i * lanes;
+        let x = sanitize(s, load_run(s, &run.xs[at..]));
+        let y = apply_mixed(s, load_run(s, &mixes[at..]), load_run(s, &gains[at..]), x);
+        store_run(s, ys, y);
+    }
 }
 
 /// Lane form of [`crate::reference::dynamics::link`] for a group of `N`
@@ -424,7 +633,7 @@ pub struct FusedCompressor;
 pub struct LinkedCompressor;
 
 macro_rules! compressor_kernel {
-    ($ty:ty $(, $linked:ident)?) => {
+    ($ty:ty, timed: $timed:expr $(, $linked:ident)?) => {
         impl LaneKernel for $ty {
             const PARAM_WORDS: usize = rows::COMPRESSOR;
             const STATE_WORDS: usize = rows::COMPRESSOR_STATE;
@@ -461,6 +670,17 @@ macro_rules! compressor_kernel {
             fn step<S: Lanes>(s: S, p: &CompressorLanes<S>, st: &mut StateLanes<S>, x: S::V, key: S::V) -> S::V {
                 st.env = detect(s, &p.detector, st.env, key);
                 finish(s, p, st, st.env, x)
+            }
+
+            const TIMED: bool = $timed;
+            const TIMED_CHANNELS: crate::tuning::TimedChannels = crate::tuning::COMPRESSOR_TIMED;
+
+            #[inline(always)]
+            fn timed<S: Lanes>(s: S, params: &Bank, state: &mut Bank, slot: usize, run: TimedRun<'_>) {
+                let p = rows::read_compressor(params, slot);
+                let mut st = rows::read_compressor_state(state, slot);
+                compress_timed(s, &p, &mut st, run);
+                rows::compressor_state(state, slot, &st);
             }
 
             // Four passes, one per stage (docs/design.md, "Passes"): each
@@ -535,8 +755,9 @@ macro_rules! compressor_kernel {
     };
 }
 
-compressor_kernel!(FusedCompressor);
-compressor_kernel!(LinkedCompressor, linked);
+// Linked channels share their levels frame by frame: no time lanes.
+compressor_kernel!(FusedCompressor, timed: true);
+compressor_kernel!(LinkedCompressor, timed: false, linked);
 
 /// The detector alone: key in, detector value out (amplitude for peak,
 /// power for RMS). Rows: [`rows::DETECTOR`]; state: env.

@@ -2,7 +2,7 @@
 
 use super::{Ballistics, follow, sanitize};
 use crate::bank::Bank;
-use crate::kernel::LaneKernel;
+use crate::kernel::{LaneKernel, TimedRun};
 use crate::lanes::Lanes;
 
 /// The peak envelope follower as a [`LaneKernel`].
@@ -41,6 +41,20 @@ impl LaneKernel for PeakEnvelope {
     fn store_state<S: Lanes>(s: S, bank: &mut Bank, ch: usize, env: S::V) {
         s.store(&mut bank.row_mut(0)[ch..], env);
     }
+    const TIMED: bool = true;
+    const TIMED_CHANNELS: crate::tuning::TimedChannels = crate::tuning::ENVELOPE_TIMED;
+
+    /// The recurrence is the whole kernel: the reference's loop.
+    #[inline(always)]
+    fn timed<S: Lanes>(_s: S, params: &Bank, state: &mut Bank, slot: usize, run: TimedRun<'_>) {
+        let (a, r) = (
+            params.row(Self::ATTACK)[slot],
+            params.row(Self::RELEASE)[slot],
+        );
+        let env = &mut state.row_mut(0)[slot];
+        crate::reference::envelope::process(run.xs, run.ys, a, r, env);
+    }
+
     #[inline(always)]
     fn step<S: Lanes>(s: S, p: &Ballistics<S>, env: &mut S::V, x: S::V, _key: S::V) -> S::V {
         *env = follow(s, *env, sanitize(s, x), p);

@@ -9,7 +9,7 @@ use super::{follow, sanitize};
 /// Per sample: `x = sanitize(input[n])`, `env = follow(env, x, attack, release)`,
 /// `output[n] = env`, with the `attack` and `release` coefficients from
 /// [`crate::policy::coefficient`].
-#[inline]
+#[inline(always)]
 pub fn process(input: &[f32], output: &mut [f32], attack: f32, release: f32, env: &mut f32) {
     let mut e = *env;
     for (y, &x) in output.iter_mut().zip(input) {
