@@ -479,12 +479,24 @@ impl Quantizer {
     }
 }
 
+/// `round(v)` (half away from zero) clamped to `[lo, hi]`; NaN gives 0.
+/// Written with a truncating conversion because `f64::round` is a library
+/// call on baseline x86-64 (no SSE4.1), a fifth of the quantizer's time.
 fn quantize(v: f64, lo: f64, hi: f64) -> i32 {
     if v.is_nan() {
-        0
-    } else {
-        v.round().clamp(lo, hi) as i32
+        return 0;
     }
+    let v = v.clamp(lo - 1.0, hi + 1.0);
+    let t = v as i64; // toward zero; exact, |v| < 2^32
+    let frac = v - t as f64; // exact
+    let r = if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    };
+    (r as f64).clamp(lo, hi) as i32
 }
 
 fn splitmix64(state: &mut u64) -> u64 {
@@ -730,6 +742,36 @@ impl Sink for FlacSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantize_rounds_half_away_and_clamps() {
+        let (lo, hi) = (-32768.0, 32767.0);
+        for v in [
+            0.0,
+            0.49,
+            0.5,
+            0.51,
+            -0.5,
+            -0.49,
+            -0.51,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            32766.5,
+            32767.4,
+            32767.5,
+            1e30,
+            -1e30,
+            -32768.5,
+            -32767.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(quantize(v, lo, hi), v.round().clamp(lo, hi) as i32, "{v}");
+        }
+        assert_eq!(quantize(f64::NAN, lo, hi), 0);
+    }
 
     /// The streaming FLAC writer produces the frames flacenc's whole-stream
     /// encoder does.

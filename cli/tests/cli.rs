@@ -937,3 +937,51 @@ fn float64_wav_through_symphonia() {
     assert_eq!(spec, self::spec(Kind::Float, channels));
     assert!(bits_equal(&y, &expected(&x, channels, settings(), true)));
 }
+
+/// Ctrl-C (SIGINT) while outputs are being written: exit code 130 and no
+/// temporary file left behind.
+#[test]
+fn interrupt_removes_temporary_outputs() {
+    if !runnable() || Command::new("kill").arg("-l").output().is_err() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let inp = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&inp).unwrap();
+    let x = signal(2, 48_000 * 4, 9);
+    for i in 0..40 {
+        write_wav(&inp.join(format!("t{i:02}.wav")), Kind::Int(16), 2, &x);
+    }
+    let mut child = bin()
+        .args(["compress", s(&inp), "-r", "-o", s(&out), "-j", "1", "-q"])
+        .spawn()
+        .unwrap();
+    // Wait until a temporary output exists, then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = false;
+    while std::time::Instant::now() < deadline {
+        if listing(&out).iter().any(|n| n.contains(".tmp")) {
+            seen = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    if seen && status.code() != Some(0) {
+        assert_eq!(status.code(), Some(130));
+    }
+    no_temp_files(&out);
+    // Every output that exists is complete.
+    for name in listing(&out) {
+        let (_, y, _) = read_wav(&out.join(&name));
+        assert_eq!(y.len(), x.len(), "{name}");
+    }
+}
