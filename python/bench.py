@@ -188,6 +188,8 @@ def main():
         best_time(lambda: linked(tracks, SR), args.repeats), base)
     row("compressor", "lanedsp.Compressor, loop over 16 tracks", total,
         best_time(lambda: [comp(t, SR) for t in tracks], args.repeats), base)
+    row("compressor", "(reference: numpy copy of the array)", total,
+        best_time(lambda: tracks.copy(), args.repeats), base)
     tracks64 = tracks.astype(np.float64)
     row("compressor", "lanedsp.Compressor, one call, float64 in/out", total,
         best_time(lambda: comp(tracks64, SR), args.repeats), base)
@@ -220,6 +222,8 @@ def main():
     env = lanedsp.EnvelopeFollower(attack_ms=ATTACK_MS, release_ms=RELEASE_MS)
     row("envelope 10", "lanedsp.EnvelopeFollower, one call (10 lanes)", total,
         best_time(lambda: env(levels, SR), args.repeats), base)
+    row("envelope 10", "(reference: numpy copy of the array)", total,
+        best_time(lambda: levels.copy(), args.repeats), base)
     compat = lanedsp.VectorizedEnvelopeFollower(SR, ATTACK_MS, RELEASE_MS, use_numba=True)
     row("envelope 10", "lanedsp compat process_buffer, loop over 10", total,
         best_time(lambda: [compat.process_buffer(x) for x in levels], args.repeats), base)

@@ -57,6 +57,9 @@ def test_layouts_agree(kind):
     got = processors()[kind](interleaved, SR)
     assert got.flags.f_contiguous
     np.testing.assert_array_equal(got, want)
+    got64 = processors()[kind](interleaved.astype(np.float64), SR)
+    assert got64.flags.f_contiguous and got64.dtype == np.float64
+    np.testing.assert_array_equal(got64, want.astype(np.float64))
     strided = np.repeat(audio, 2, axis=1)[:, ::2]
     np.testing.assert_array_equal(processors()[kind](strided, SR), want)
     swapped = audio.astype(audio.dtype.newbyteorder())
