@@ -125,40 +125,40 @@ pub struct Args {
     /// What the processor does; each mode has its own defaults.
     #[arg(long, value_enum, default_value_t = ModeArg::Compress)]
     mode: ModeArg,
-    /// Threshold in dBFS [compress -20, gate/expand -50, upward -40].
+    /// Threshold in dBFS (default: compress -20, gate/expand -50, upward -40).
     #[arg(long, allow_hyphen_values = true)]
     threshold_db: Option<f32>,
-    /// Ratio, at least 1; `inf` limits (or gates) [compress 4, expand 2, gate inf, upward 2].
+    /// Ratio, at least 1; `inf` limits (or gates) (default: compress 4, expand 2, gate inf, upward 2).
     #[arg(long)]
     ratio: Option<f32>,
-    /// Soft knee width in dB [6; gate 0].
+    /// Soft knee width in dB (default: 6; gate 0).
     #[arg(long)]
     knee_db: Option<f32>,
-    /// Attack in milliseconds [compress 5, expand 2, gate 1, upward 10].
+    /// Attack in milliseconds (default: compress 5, expand 2, gate 1, upward 10).
     #[arg(long)]
     attack_ms: Option<f32>,
-    /// Release in milliseconds [compress 50, others 100].
+    /// Release in milliseconds (default: compress 50, others 100).
     #[arg(long)]
     release_ms: Option<f32>,
     /// How attack and release times map to the smoother.
     #[arg(long, value_enum, default_value_t = TimesArg::Tau)]
     times: TimesArg,
-    /// Largest gain change in dB [expand 40, gate 80, upward 24, compress 600].
+    /// Largest gain change in dB (default: expand 40, gate 80, upward 24, compress 600).
     #[arg(long)]
     range_db: Option<f32>,
-    /// Fixed makeup gain in dB [0].
+    /// Fixed makeup gain in dB (default: 0).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "auto_makeup")]
     makeup_db: Option<f32>,
     /// Makeup that undoes the curve's gain change at 0 dBFS.
     #[arg(long)]
     auto_makeup: bool,
-    /// Wet share, 0 to 1 [1].
+    /// Wet share, 0 to 1 (default: 1).
     #[arg(long)]
     mix: Option<f32>,
-    /// Detector [peak; upward rms].
+    /// Detector (default: peak; upward rms).
     #[arg(long, value_enum)]
     detection: Option<DetectionArg>,
-    /// RMS window (detector attack and release) in milliseconds [50].
+    /// RMS window (detector attack and release) in milliseconds (default: 50).
     #[arg(long)]
     rms_ms: Option<f32>,
     /// Channel linking within each file.
@@ -177,7 +177,7 @@ pub struct Args {
     /// Round to integer outputs without TPDF dither.
     #[arg(long)]
     no_dither: bool,
-    /// Worker threads [all cores].
+    /// Worker threads (default: all cores).
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
     /// Force an ISA (scalar, avx2, avx512, neon) instead of dispatch's choice.
