@@ -93,7 +93,7 @@ impl<K: LaneKernel> LaneJob for TimedJob<'_, '_, '_, '_, '_, K> {
                         Some(&ks[..n])
                     }
                 };
-                match &mut buffers {
+                let scatter_to: Option<&mut [f32]> = match &mut buffers {
                     Buffers::Planar { input, output } => {
                         let run = TimedRun {
                             xs: &input[c][range.clone()],
@@ -101,6 +101,7 @@ impl<K: LaneKernel> LaneJob for TimedJob<'_, '_, '_, '_, '_, K> {
                             ys: &mut output[c][range],
                         };
                         K::timed(s, params, state, slot, run);
+                        None
                     }
                     Buffers::PlanarInPlace { bufs } => {
                         xs[..n].copy_from_slice(&bufs[c][range.clone()]);
@@ -110,6 +111,7 @@ impl<K: LaneKernel> LaneJob for TimedJob<'_, '_, '_, '_, '_, K> {
                             ys: &mut bufs[c][range],
                         };
                         K::timed(s, params, state, slot, run);
+                        None
                     }
                     // One channel: interleaved frames are its samples.
                     Buffers::Interleaved { input, output } if channels == 1 => {
@@ -119,27 +121,26 @@ impl<K: LaneKernel> LaneJob for TimedJob<'_, '_, '_, '_, '_, K> {
                             ys: &mut output[range],
                         };
                         K::timed(s, params, state, slot, run);
+                        None
                     }
                     Buffers::Interleaved { input, output } => {
                         gather(input, channels, c, f0, &mut xs[..n]);
-                        let run = TimedRun {
-                            xs: &xs[..n],
-                            keys,
-                            ys: &mut ys[..n],
-                        };
-                        K::timed(s, params, state, slot, run);
-                        scatter(output, channels, c, f0, &ys[..n]);
+                        Some(&mut **output)
                     }
                     Buffers::InterleavedInPlace { buf } => {
                         gather(buf, channels, c, f0, &mut xs[..n]);
-                        let run = TimedRun {
-                            xs: &xs[..n],
-                            keys,
-                            ys: &mut ys[..n],
-                        };
-                        K::timed(s, params, state, slot, run);
-                        scatter(buf, channels, c, f0, &ys[..n]);
+                        Some(&mut **buf)
                     }
+                };
+                // Interleaved: the gathered run, then its output scattered.
+                if let Some(frames_out) = scatter_to {
+                    let run = TimedRun {
+                        xs: &xs[..n],
+                        keys,
+                        ys: &mut ys[..n],
+                    };
+                    K::timed(s, params, state, slot, run);
+                    scatter(frames_out, channels, c, f0, &ys[..n]);
                 }
                 f0 += n;
             }
