@@ -624,11 +624,18 @@ fn plan_job(
     if info.channels > lanedsp::MAX_CHANNELS {
         return Err(format!("{} channels is more than supported", info.channels));
     }
-    let canonical_key = output
-        .parent()
-        .and_then(|p| p.canonicalize().ok())
+    // The directory first, so that every output's key below is canonical
+    // (two spellings of one path must collide).
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let canonical_key = parent
+        .canonicalize()
         .map(|p| p.join(output.file_name().unwrap_or_default()))
-        .unwrap_or_else(|| output.clone());
+        .unwrap_or_else(|_| output.clone());
     if let Some(other) = taken.get(&canonical_key) {
         return Err(format!(
             "its output {} is also the output of {}",
@@ -637,12 +644,6 @@ fn plan_job(
         ));
     }
     taken.insert(canonical_key, input.to_path_buf());
-    if let Some(parent) = output.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
     let bytes = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
     Ok(Job {
         input: input.to_path_buf(),

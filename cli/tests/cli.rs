@@ -985,3 +985,25 @@ fn interrupt_removes_temporary_outputs() {
         assert_eq!(y.len(), x.len(), "{name}");
     }
 }
+
+/// Two inputs whose outputs would be the same file: the second is refused,
+/// whatever the spelling of the output directory.
+#[test]
+fn colliding_outputs_are_refused() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("x")).unwrap();
+    let x = signal(1, 1_000, 3);
+    write_wav(&tmp.path().join("a.wav"), Kind::Int(16), 1, &x);
+    write_wav(&tmp.path().join("x/a.wav"), Kind::Int(16), 1, &x);
+    let r = bin()
+        .current_dir(tmp.path())
+        .args(["compress", "a.wav", "x/a.wav", "-o", "out", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is also the output of"));
+    assert_eq!(listing(&tmp.path().join("out")), vec!["a.wav".to_string()]);
+}
