@@ -427,9 +427,6 @@ fn store_run<S: Lanes>(s: S, dst: &mut [f32], v: S::V) {
     }
 }
 
-/// Frames by which [`compress_timed`] skews its two recurrences.
-const SKEW_FRAMES: usize = 64;
-
 /// The fused compressor over one run of one channel in time lanes
 /// ([`LaneKernel::timed`]): the detector's and the smoother's recurrences
 /// (with the meter and the mix glide) run along time, branch-free, with the
@@ -467,38 +464,21 @@ pub fn compress_timed<S: Lanes>(s: S, p: &Compressor, st: &mut CompressorState, 
     if settled {
         mixes[..n].fill(st.mix);
     }
-    // The two recurrences are skewed by one block: the detector over block
-    // b runs in the same loop as the smoother over block b - 1, so the core
-    // overlaps their latencies; each still visits its frames in order.
-    let blocks = n.div_ceil(SKEW_FRAMES);
-    let span = |b: usize| b * SKEW_FRAMES..n.min((b + 1) * SKEW_FRAMES);
-    for b in 0..=blocks {
-        let (det_frames, smooth_frames) = match b {
-            0 => (span(0), 0..0),
-            b if b == blocks => (0..0, span(b - 1)),
-            b => (span(b), span(b - 1)),
-        };
-        for i in 0..det_frames.len().max(smooth_frames.len()) {
-            if i < det_frames.len() {
-                let f = det_frames.start + i;
-                env = detect(s, &det, env, s.splat(keys[f]));
-                s.store(&mut level[f..], env);
-            }
-            if i < smooth_frames.len() {
-                let f = smooth_frames.start + i;
-                gain = smooth(s, &smoother, gain, s.splat(level[f]));
-                meter = s.min(s.sub(gain, smoother.makeup), meter);
-                s.store(&mut gains[f..], gain);
-                if gliding {
-                    mix = follow(s, mix, apply.mix, &apply.glide);
-                    s.store(&mut mixes[f..], mix);
-                }
-            }
-        }
-        // The static curve of the block the detector just finished.
-        for chunk in level[det_frames].chunks_mut(S::LANES) {
-            let change = gain_change(s, &curve, load_run(s, chunk));
-            store_run(s, chunk, change);
+    for (f, &k) in keys.iter().enumerate() {
+        env = detect(s, &det, env, s.splat(k));
+        s.store(&mut level[f..], env);
+    }
+    for chunk in level[..n].chunks_mut(S::LANES) {
+        let change = gain_change(s, &curve, load_run(s, chunk));
+        store_run(s, chunk, change);
+    }
+    for (f, &change) in level[..n].iter().enumerate() {
+        gain = smooth(s, &smoother, gain, s.splat(change));
+        meter = s.min(s.sub(gain, smoother.makeup), meter);
+        s.store(&mut gains[f..], gain);
+        if gliding {
+            mix = follow(s, mix, apply.mix, &apply.glide);
+            s.store(&mut mixes[f..], mix);
         }
     }
     let mut last = [0.0f32; 16];
@@ -506,7 +486,6 @@ pub fn compress_timed<S: Lanes>(s: S, p: &Compressor, st: &mut CompressorState, 
     st.env = last[0];
     s.store(&mut last, meter);
     (st.gain, st.mix, st.meter) = (gains[n - 1], mixes[n - 1], last[0]);
-    let _ = mix;
     let lanes = S::LANES;
     for (i, ys) in run.ys.chunks_mut(lanes).enumerate() {
         let at = i * lanes;
