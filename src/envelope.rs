@@ -96,9 +96,7 @@ impl EnvelopeFollower {
     /// The same follower running on `isa` instead; an error if this CPU
     /// cannot run it. Tests and benchmarks use this to force a path.
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = Engine::new(isa)?
-            .with_stream_threshold(self.engine.stream_threshold())
-            .with_timed_channels(self.engine.timed_channels());
+        self.engine = self.engine.on_isa(isa)?;
         Ok(self)
     }
 

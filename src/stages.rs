@@ -92,9 +92,7 @@ macro_rules! stage {
 
             /// The same stage running on `isa`.
             pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-                self.0.engine = Engine::new(isa)?
-                    .with_stream_threshold(self.0.engine.stream_threshold())
-                    .with_timed_channels(self.0.engine.timed_channels());
+                self.0.engine = self.0.engine.on_isa(isa)?;
                 Ok(self)
             }
 

@@ -85,6 +85,15 @@ impl Engine {
         })
     }
 
+    /// This engine's settings (stream threshold, time-lanes limit) on
+    /// `isa` instead; an error if this CPU cannot run it.
+    pub fn on_isa(self, isa: Isa) -> Result<Engine, IsaUnavailable> {
+        Ok(Engine {
+            token: Engine::new(isa)?.token,
+            ..self
+        })
+    }
+
     /// This engine with calls of at most `channels` channels taking the
     /// time-lanes route of kernels that have one ([`LaneKernel::timed`])
     /// instead of the measured limit ([`crate::tuning`]); `Some(0)` never
@@ -94,11 +103,6 @@ impl Engine {
             timed_channels: channels,
             ..self
         }
-    }
-
-    /// The time-lanes limit set by [`Engine::with_timed_channels`].
-    pub fn timed_channels(&self) -> Option<usize> {
-        self.timed_channels
     }
 
     /// The same engine with planar calls streaming from `floats` floats of
