@@ -27,6 +27,7 @@
 
 mod compressor;
 mod envelope;
+mod limiter;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
@@ -41,6 +42,7 @@ mod time;
 
 pub use compressor::{Compressor, Detection, LinkMode, MIN_KNEE_DB, Makeup, Mode, Settings};
 pub use envelope::{EnvelopeDetection, EnvelopeFollower};
+pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
 pub use error::{Error, Result};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};

@@ -93,8 +93,11 @@ macro_rules! by_regs {
     };
 }
 
+mod block;
 mod planar;
 mod timed;
+
+pub(crate) use block::{BlockJob, run_block};
 
 pub(crate) use timed::timed;
 

@@ -2,7 +2,8 @@
 
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
-use crate::drive::{Access, Run, STREAM_FLOATS, drive, timed};
+use crate::block::{BlockKernel, History};
+use crate::drive::{Access, BlockJob, Run, STREAM_FLOATS, drive, run_block, timed};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
 use crate::kernel::LaneKernel;
@@ -10,6 +11,7 @@ use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key, ShapeError};
 use crate::plan::Plan;
 use core::fmt;
+use core::marker::PhantomData;
 
 #[cfg(target_arch = "aarch64")]
 use crate::arch::aarch64::Neon;
@@ -224,6 +226,62 @@ impl Engine {
             Token::Avx512(s) => drive::<_, K>(s, run),
             #[cfg(target_arch = "aarch64")]
             Token::Neon(s) => drive::<_, K>(s, run),
+        }
+        Ok(())
+    }
+
+    /// Runs block kernel `K` ([`crate::block`]) with its parameter, state
+    /// and history banks (indexed by the slots of `plan`) over `buffers`,
+    /// with `key` as the detector input if given.
+    ///
+    /// Checks every shape first: on error nothing is read or written.
+    pub fn run_block<K: BlockKernel>(
+        &self,
+        plan: &Plan,
+        params: &Bank,
+        state: &mut Bank,
+        history: &mut History,
+        buffers: Buffers<'_, '_, '_>,
+        key: Option<Key<'_, '_>>,
+    ) -> Result<(), ShapeError> {
+        let banks = [
+            (params, K::PARAM_WORDS),
+            (&*state, K::STATE_WORDS),
+            (history.bank(), history.bank().words()),
+        ];
+        for (bank, words) in banks {
+            if bank.words() != words || bank.channels() < plan.slots() {
+                return Err(ShapeError::Bank {
+                    words,
+                    got_words: bank.words(),
+                    channels: plan.slots(),
+                    got_channels: bank.channels(),
+                });
+            }
+        }
+        let channels = plan.channels();
+        let frames = buffers.frames(channels)?;
+        if let Some(key) = &key {
+            key.check(channels, frames)?;
+        }
+        let job = BlockJob::<K> {
+            plan,
+            params,
+            state,
+            history,
+            buffers,
+            key,
+            frames,
+            kernel: PhantomData,
+        };
+        match self.token {
+            Token::Scalar(s) => run_block(s, job),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx2(s) => run_block(s, job),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx512(s) => run_block(s, job),
+            #[cfg(target_arch = "aarch64")]
+            Token::Neon(s) => run_block(s, job),
         }
         Ok(())
     }

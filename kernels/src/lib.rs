@@ -16,6 +16,7 @@
 //! input; see docs/kernels.md for the formulas and docs/design.md for how.
 
 pub mod bank;
+pub mod block;
 pub mod drive;
 pub mod engine;
 pub mod generic;
@@ -39,6 +40,7 @@ pub use arch::scalar::Scalar;
 pub use arch::x86_64::{Avx2, Avx512};
 
 pub use bank::Bank;
+pub use block::{BlockKernel, History};
 pub use engine::{Engine, IsaUnavailable};
 pub use isa::{Isa, Selection};
 pub use job::LaneJob;

@@ -9,6 +9,8 @@
 pub mod db;
 pub mod dynamics;
 pub mod envelope;
+pub mod limiter;
+pub mod truepeak;
 
 use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
 

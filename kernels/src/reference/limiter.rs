@@ -1,0 +1,184 @@
+//! The lookahead limiter, one frame of every channel at a time
+//! (docs/kernels.md, section 8, states the same steps).
+//!
+//! Per channel and frame `n`, with window `W = lookahead + 1` and delay
+//! `D = lookahead` (`+ CENTRE` with true peak):
+//! 1. `x = sanitize(input * gain)`;
+//! 2. the peak `p = |x|`, or with true peak the largest of `|x[n - 6]|`,
+//!    `|x[n - 5]|` and the interpolated points between them;
+//! 3. the required gain `g = ceiling / max(p, ceiling)`;
+//! 4. linking: `g = fma(amount, gmin - g, g)`, `gmin` the smallest `g` of the
+//!    channel's link group;
+//! 5. `m`, the minimum of `g` over the last `W` frames, and `a`, the mean
+//!    of `m` over the last `W` frames (both as van Herk / Gil-Werman blocks
+//!    of `W` frames: a running prefix within the current block and the
+//!    previous block's suffixes), so `a <= g` at frame `n - W + 1`;
+//! 6. release: `r = min(a, fma(release, a - r, r))`;
+//! 7. the output `clamp(flush(x[n - D] * r), -ceiling, ceiling)`.
+
+use crate::reference::truepeak::{self, CENTRE, TAPS};
+use crate::reference::{clamp, flush, max, min, sanitize};
+
+/// A limiter channel's parameters (the processor derives them from its
+/// settings; docs/kernels.md, section 8).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LimiterParams {
+    /// The ceiling, linear, `> 0`.
+    pub ceiling: f32,
+    /// The input gain, linear.
+    pub gain: f32,
+    /// Release one-pole coefficient in `[0, 1]`.
+    pub release: f32,
+    /// Link amount in `[0, 1]`.
+    pub amount: f32,
+}
+
+/// The shape every channel of a limiter shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimiterShape {
+    /// Lookahead in frames.
+    pub lookahead: usize,
+    /// True-peak interpolation phases: 0, 2 or 4
+    /// ([`truepeak::phases_for_rate`]).
+    pub phases: usize,
+}
+
+impl LimiterShape {
+    /// The window `W` of the sliding minimum and of the mean.
+    pub fn window(&self) -> usize {
+        self.lookahead + 1
+    }
+
+    /// The delay of the audio path, which is the limiter's latency.
+    pub fn latency(&self) -> usize {
+        self.lookahead + if self.phases > 0 { CENTRE } else { 0 }
+    }
+}
+
+/// One channel's memory.
+#[derive(Clone, Debug)]
+struct Channel {
+    delay: Vec<f32>,
+    past: [f32; TAPS],
+    cur_g: Vec<f32>,
+    suf_g: Vec<f32>,
+    cur_m: Vec<f32>,
+    suf_m: Vec<f32>,
+    pre_g: f32,
+    pre_m: f32,
+    gain: f32,
+}
+
+impl Channel {
+    fn new(shape: LimiterShape) -> Channel {
+        let w = shape.window();
+        Channel {
+            delay: vec![0.0; shape.latency()],
+            past: [0.0; TAPS],
+            cur_g: vec![0.0; w],
+            suf_g: vec![1.0; w + 1],
+            cur_m: vec![0.0; w],
+            // The suffix sums of a block of ones, as step 5 would compute them.
+            suf_m: (0..=w).map(|k| (w - k) as f32).collect(),
+            pre_g: 0.0,
+            pre_m: 0.0,
+            gain: 1.0,
+        }
+    }
+}
+
+/// The limiter over every channel, frame by frame: the specification the
+/// lane kernel reproduces bit for bit.
+#[derive(Clone, Debug)]
+pub struct Limiter {
+    shape: LimiterShape,
+    params: Vec<LimiterParams>,
+    /// Channel -> its link group's members (itself alone when unlinked).
+    groups: Vec<Vec<usize>>,
+    channels: Vec<Channel>,
+    frame: u64,
+}
+
+impl Limiter {
+    /// A limiter for `params.len()` channels; `groups` lists the linked
+    /// channels (each channel in at most one group).
+    pub fn new(shape: LimiterShape, params: Vec<LimiterParams>, groups: &[Vec<usize>]) -> Limiter {
+        let n = params.len();
+        let mut of: Vec<Vec<usize>> = (0..n).map(|c| vec![c]).collect();
+        for g in groups {
+            for &c in g {
+                of[c] = g.clone();
+            }
+        }
+        Limiter {
+            shape,
+            channels: vec![Channel::new(shape); n],
+            params,
+            groups: of,
+            frame: 0,
+        }
+    }
+
+    /// Processes one frame in place: `frame[c]` is channel `c`.
+    pub fn process_frame(&mut self, frame: &mut [f32]) {
+        let n = self.frame;
+        let w = self.shape.window();
+        let d = self.shape.latency();
+        let i = (n % w as u64) as usize;
+        // Steps 1-3 for every channel.
+        let mut xs = vec![0.0f32; frame.len()];
+        let mut gs = vec![0.0f32; frame.len()];
+        for (c, &input) in frame.iter().enumerate() {
+            let p = self.params[c];
+            let ch = &mut self.channels[c];
+            let x = sanitize(input * p.gain);
+            let peak = if self.shape.phases > 0 {
+                ch.past.copy_within(0..TAPS - 1, 1);
+                ch.past[0] = x;
+                let mut peak = max(ch.past[CENTRE].abs(), ch.past[CENTRE - 1].abs());
+                for &phase in truepeak::phase_list(self.shape.phases) {
+                    peak = max(peak, truepeak::interpolate(phase, &ch.past).abs());
+                }
+                peak
+            } else {
+                x.abs()
+            };
+            xs[c] = x;
+            gs[c] = p.ceiling / max(peak, p.ceiling);
+        }
+        // Step 4.
+        let linked: Vec<f32> = (0..frame.len())
+            .map(|c| {
+                let gmin = self.groups[c].iter().map(|&m| gs[m]).fold(1.0, min);
+                self.params[c].amount.mul_add(gmin - gs[c], gs[c])
+            })
+            .collect();
+        // Steps 5-7.
+        for (c, out) in frame.iter_mut().enumerate() {
+            let p = self.params[c];
+            let ch = &mut self.channels[c];
+            let g = linked[c];
+            ch.pre_g = if i == 0 { g } else { min(ch.pre_g, g) };
+            ch.cur_g[i] = g;
+            let m = min(ch.pre_g, ch.suf_g[i + 1]);
+            ch.pre_m = if i == 0 { m } else { ch.pre_m + m };
+            ch.cur_m[i] = m;
+            let a = (ch.suf_m[i + 1] + ch.pre_m) / w as f32;
+            if i == w - 1 {
+                for k in (0..w).rev() {
+                    ch.suf_g[k] = min(ch.cur_g[k], ch.suf_g[k + 1]);
+                    ch.suf_m[k] = ch.cur_m[k] + ch.suf_m[k + 1];
+                }
+            }
+            ch.gain = min(a, p.release.mul_add(a - ch.gain, ch.gain));
+            let delayed = if d == 0 {
+                xs[c]
+            } else {
+                let at = (n % d as u64) as usize;
+                core::mem::replace(&mut ch.delay[at], xs[c])
+            };
+            *out = clamp(flush(delayed * ch.gain), -p.ceiling, p.ceiling);
+        }
+        self.frame += 1;
+    }
+}
