@@ -1,6 +1,7 @@
 //! The crate's error type.
 
 use lanedsp_kernels::plan::PlanError;
+use lanedsp_kernels::reference::biquad::FilterError;
 use lanedsp_kernels::{IsaUnavailable, ShapeError};
 
 /// Everything that can go wrong when building or running a processor.
@@ -64,6 +65,10 @@ pub enum Error {
     /// Buffers do not match the processor's channels or each other's length.
     #[error("buffer shape: {0}")]
     Shape(#[from] ShapeError),
+    /// A filter that cannot be built (bad design parameters, unstable or
+    /// non-finite coefficients, too many bands).
+    #[error("filter: {0}")]
+    Filter(#[from] FilterError),
     /// The requested ISA does not run on this CPU.
     #[error(transparent)]
     Isa(#[from] IsaUnavailable),

@@ -27,6 +27,7 @@
 
 mod compressor;
 mod envelope;
+mod eq;
 mod limiter;
 
 /// The README's examples, compiled and run as doctests.
@@ -42,12 +43,16 @@ mod time;
 
 pub use compressor::{Compressor, Detection, LinkMode, MIN_KNEE_DB, Makeup, Mode, Settings};
 pub use envelope::{EnvelopeDetection, EnvelopeFollower};
-pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
+pub use eq::Equalizer;
 pub use error::{Error, Result};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::plan::{MAX_LINK, PlanError};
+pub use lanedsp_kernels::reference::biquad::{
+    Coefficients as BiquadCoefficients, Design as Band, FilterError, MAX_SECTIONS as MAX_BANDS,
+};
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
+pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
 pub use params::MAX_CHANNELS;
 pub use processor::Processor;
 pub use time::Time;

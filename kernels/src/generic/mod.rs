@@ -4,6 +4,7 @@
 //! name in [`crate::reference`], performing the same IEEE operations in the
 //! same order.
 
+pub mod biquad;
 pub mod db;
 pub mod dynamics;
 pub mod envelope;

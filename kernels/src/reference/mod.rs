@@ -6,10 +6,12 @@
 //! They are written for clarity first and are also the baseline the
 //! benchmarks compare against.
 
+pub mod biquad;
 pub mod db;
 pub mod dynamics;
 pub mod envelope;
 pub mod limiter;
+pub mod loudness;
 pub mod truepeak;
 
 use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
