@@ -54,10 +54,11 @@ fn coefficients(bands: &[Band]) -> Vec<Coefficients> {
         .collect()
 }
 
-fn equalizer(isa: Isa, bands: &[Vec<Band>]) -> Equalizer {
+fn equalizer(isa: Isa, bands: &[Vec<Band>], tiles: bool) -> Equalizer {
     let mut eq = Equalizer::new(FS, bands.len(), &[])
         .and_then(|e| e.with_isa(isa))
-        .expect("valid");
+        .expect("valid")
+        .with_tiles(tiles);
     for (c, b) in bands.iter().enumerate() {
         eq.set_channel_bands(c, b).expect("valid bands");
     }
@@ -98,8 +99,12 @@ fn bit_exact_every_isa_channels_layouts_splits() {
             let input = planes(&mut r, channels, len, 0.02);
             let mut hist = fresh_history(&sections);
             let want = reference(&sections, &mut hist, &input);
-            for (li, layout) in Layout::ALL.into_iter().enumerate() {
-                let mut eq = equalizer(isa, &bands);
+            for (li, (layout, tiles)) in Layout::ALL
+                .into_iter()
+                .flat_map(|l| [(l, false), (l, true)])
+                .enumerate()
+            {
+                let mut eq = equalizer(isa, &bands, tiles);
                 // Odd splits: 0, 1, 7, 63, 64, 65, 333, and the rest.
                 let cuts = [0usize, 1, 7, 63, 64, 65, 333];
                 let mut at = 0;
@@ -114,14 +119,14 @@ fn bit_exact_every_isa_channels_layouts_splits() {
                 }
                 assert_eq!(at, len);
                 if let Some(d) = first_difference(&got, &want) {
-                    panic!("{isa}, {channels} ch, {layout:?}: {d}");
+                    panic!("{isa}, {channels} ch, {layout:?}, tiles {tiles}: {d}");
                 }
             }
         }
         ran.push(isa.name());
     }
     println!(
-        "eq: bit-exact on [{}] (1..=17 ch, 4 layouts, odd splits, hostile input)",
+        "eq: bit-exact on [{}] (1..=17 ch, 4 layouts, per-frame and block routes, odd splits, hostile input)",
         ran.join(", ")
     );
 }
@@ -145,15 +150,18 @@ fn coefficient_changes_between_blocks_every_isa() {
         let mut hist = fresh_history(&sa);
         let w1 = reference(&sa, &mut hist, &slice(&input, 0..300));
         let w2 = reference(&sb, &mut hist, &slice(&input, 300..900));
-        for layout in Layout::ALL {
-            let mut eq = equalizer(isa, &a);
+        for (layout, tiles) in Layout::ALL
+            .into_iter()
+            .flat_map(|l| [(l, false), (l, true)])
+        {
+            let mut eq = equalizer(isa, &a, tiles);
             let g1 = run(&mut eq, layout, &slice(&input, 0..300));
             for (c, bands) in b.iter().enumerate() {
                 eq.set_channel_bands(c, bands).unwrap();
             }
             let g2 = run(&mut eq, layout, &slice(&input, 300..900));
             if let Some(d) = first_difference(&g1, &w1).or(first_difference(&g2, &w2)) {
-                panic!("{isa}, {layout:?}: {d}");
+                panic!("{isa}, {layout:?}, tiles {tiles}: {d}");
             }
             // Reset clears the memory: the first block again.
             eq.reset();
