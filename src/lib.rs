@@ -29,6 +29,7 @@ mod compressor;
 mod envelope;
 mod eq;
 mod limiter;
+mod loudness;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
@@ -53,6 +54,7 @@ pub use lanedsp_kernels::reference::biquad::{
 };
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
 pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
+pub use loudness::LoudnessMeter;
 pub use params::MAX_CHANNELS;
 pub use processor::Processor;
 pub use time::Time;

@@ -1,0 +1,394 @@
+//! [`LoudnessMeter`]: ITU-R BS.1770-4 / EBU R128 loudness of many channels
+//! at once.
+
+use crate::error::{Error, Result};
+use crate::params;
+use lanedsp_kernels::generic::biquad::{Biquad, rows};
+use lanedsp_kernels::reference::loudness::{k_weighting, lufs, power};
+use lanedsp_kernels::reference::magnitude;
+use lanedsp_kernels::{Bank, BufferRole, Buffers, Engine, Isa, Plan, ShapeError};
+
+/// Frames K-weighted per kernel call (the meter's scratch is this many
+/// frames of every channel, allocated once).
+const CHUNK: usize = 1024;
+
+/// Histogram bins per LU: loudness values are kept to 0.01 LU.
+const BINS_PER_LU: f64 = 100.0;
+/// Histogram range: -70 LUFS (the absolute gate) to +30 LUFS; louder
+/// blocks share the last bin (their energy is still summed exactly).
+const BINS: usize = 100 * 100;
+
+/// Gated blocks (400 ms blocks for the integrated loudness, 3 s blocks for
+/// the loudness range) above the absolute gate, as a histogram of their
+/// loudness in 0.01 LU bins with the exact energy sum and count per bin:
+/// fixed size, so recording a block never allocates.
+#[derive(Clone, Debug)]
+struct Gate {
+    sum: Vec<f64>,
+    count: Vec<u64>,
+}
+
+impl Gate {
+    fn new() -> Gate {
+        Gate {
+            sum: vec![0.0; BINS],
+            count: vec![0; BINS],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.sum.fill(0.0);
+        self.count.fill(0);
+    }
+
+    /// Records a block of mean square `energy` if it passes the absolute
+    /// gate (-70 LUFS).
+    fn add(&mut self, energy: f64) {
+        if energy >= power(-70.0) {
+            let bin = ((lufs(energy) + 70.0) * BINS_PER_LU).max(0.0) as usize;
+            let bin = bin.min(BINS - 1);
+            self.sum[bin] += energy;
+            self.count[bin] += 1;
+        }
+    }
+
+    /// The energy of a bin's centre.
+    fn centre(bin: usize) -> f64 {
+        power(-70.0 + (bin as f64 + 0.5) / BINS_PER_LU)
+    }
+
+    /// The mean energy of every block, and the first bin whose centre is
+    /// at least `factor` times it (the relative gate); `None` when no
+    /// block passed the absolute gate.
+    fn relative(&self, factor: f64) -> Option<(usize, u64)> {
+        let n: u64 = self.count.iter().sum();
+        if n == 0 {
+            return None;
+        }
+        let mean = self.sum.iter().sum::<f64>() / n as f64;
+        let gate = factor * mean;
+        let first = (0..BINS).find(|&b| Gate::centre(b) >= gate).unwrap_or(BINS);
+        Some((first, self.count[first..].iter().sum()))
+    }
+}
+
+/// A loudness meter after ITU-R BS.1770-4 and EBU R128 (Tech 3341, 3342)
+/// for `channels` channels that form one programme: K-weighting, the
+/// per-channel weights, momentary (400 ms), short-term (3 s) and
+/// integrated loudness (absolute -70 LUFS and relative -10 LU gates), the
+/// loudness range (EBU Tech 3342) and sample peaks.
+///
+/// The K-weighting filters (two biquad sections per channel, designed for
+/// the meter's sample rate) run in SIMD lanes, every channel in its own
+/// lane, bit-identical on every ISA; the squares accumulate per channel in
+/// `f64` over 100 ms sub-blocks (`(rate + 5) / 10` frames, as libebur128).
+/// Each completed sub-block after the fourth adds one 400 ms gating block
+/// (75 % overlap); from 3 s on, every tenth sub-block adds one 3 s block to
+/// the loudness range (libebur128's cadence). Gated blocks are kept as a
+/// histogram of 0.01 LU bins with exact energy sums, so the integrated
+/// loudness and range are exact up to the blocks in the one bin at the
+/// relative gate (and the range's percentiles to a bin's half width,
+/// 0.005 LU), and a process call never allocates.
+///
+/// True peak is not measured yet (docs/kernels.md, section 9).
+///
+/// ```
+/// use lanedsp::LoudnessMeter;
+///
+/// let mut meter = LoudnessMeter::new(48_000.0, 2)?;
+/// // 1 kHz at -23 dBFS peak... as RMS per channel: the EBU reference tone.
+/// let a = 10f32.powf(-23.0 / 20.0);
+/// let frames: Vec<f32> = (0..48_000 * 5)
+///     .flat_map(|n| {
+///         let x = a * (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / 48_000.0).sin();
+///         [x, x]
+///     })
+///     .collect();
+/// meter.process_interleaved(&frames)?;
+/// assert!((meter.integrated() - -23.0).abs() < 0.1);
+/// # Ok::<(), lanedsp::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct LoudnessMeter {
+    engine: Engine,
+    sample_rate: f32,
+    plan: Plan,
+    params: Bank,
+    state: Bank,
+    /// Channel weights (BS.1770: 1.0, surround 1.41, LFE 0).
+    weights: Vec<f64>,
+    /// K-weighted frames of one chunk, interleaved.
+    scratch: Vec<f32>,
+    /// Sum of squares of each channel in the current sub-block.
+    sums: Vec<f64>,
+    /// Frames per 100 ms sub-block.
+    sub_frames: usize,
+    /// Frames in the current sub-block so far.
+    filled: usize,
+    /// The last 30 sub-blocks' weighted sums of squares (a ring).
+    ring: [f64; 30],
+    /// Sub-blocks completed since the start (or reset).
+    subs: u64,
+    integrated: Gate,
+    range: Gate,
+    peaks: Vec<f32>,
+}
+
+impl LoudnessMeter {
+    /// A meter for `channels` channels at `sample_rate` Hz (at least
+    /// 4 kHz), every channel weighted 1.0, on the ISA
+    /// [`crate::selected_isa`] picked.
+    pub fn new(sample_rate: f32, channels: usize) -> Result<Self> {
+        let sample_rate = params::sample_rate(sample_rate)?;
+        let channels = params::channels(channels)?;
+        let stages = k_weighting(f64::from(sample_rate))?;
+        let plan = Plan::identity(channels);
+        let mut params = Bank::new(rows::params(2), plan.slots());
+        for c in 0..channels {
+            for (k, s) in stages.iter().enumerate() {
+                rows::write(&mut params, plan.slot(c), k, s);
+            }
+        }
+        let sub_frames = ((sample_rate.round() as usize) + 5) / 10;
+        Ok(LoudnessMeter {
+            engine: Engine::selected(),
+            sample_rate,
+            state: Bank::new(rows::state(2), plan.slots()),
+            params,
+            weights: vec![1.0; channels],
+            scratch: vec![0.0; CHUNK * channels],
+            sums: vec![0.0; channels],
+            sub_frames,
+            filled: 0,
+            ring: [0.0; 30],
+            subs: 0,
+            integrated: Gate::new(),
+            range: Gate::new(),
+            peaks: vec![0.0; channels],
+            plan,
+        })
+    }
+
+    /// The same meter running its filters on `isa` instead; an error if
+    /// this CPU cannot run it.
+    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
+        self.engine = self.engine.on_isa(isa)?;
+        Ok(self)
+    }
+
+    /// Sets the BS.1770 weight of one channel (finite, `>= 0`): `1.0` for
+    /// left, right and centre, `1.41` (+1.5 dB) for the surround channels,
+    /// `0` to exclude a channel (LFE). Applies to blocks completed from now
+    /// on.
+    pub fn set_channel_weight(&mut self, channel: usize, weight: f32) -> Result<()> {
+        let channel = params::channel_index(channel, self.channels())?;
+        let weight = params::within("channel weight", weight, 0.0, 1e6, "finite and >= 0")?;
+        self.weights[channel] = f64::from(weight);
+        Ok(())
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        self.plan.channels()
+    }
+
+    /// The ISA the filters run on.
+    pub fn isa(&self) -> Isa {
+        self.engine.isa()
+    }
+
+    /// Sample rate in Hz.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Forgets everything measured (filters, blocks, peaks); the weights
+    /// stay.
+    pub fn reset(&mut self) {
+        self.state.clear();
+        self.sums.fill(0.0);
+        self.filled = 0;
+        self.ring = [0.0; 30];
+        self.subs = 0;
+        self.integrated.clear();
+        self.range.clear();
+        self.peaks.fill(0.0);
+    }
+
+    /// Measures interleaved frames (sample `f` of channel `c` at
+    /// `[f * channels + c]`). No allocation.
+    pub fn process_interleaved(&mut self, frames: &[f32]) -> Result<()> {
+        let ch = self.channels();
+        if !frames.len().is_multiple_of(ch) {
+            return Err(Error::Shape(ShapeError::PartialFrame {
+                len: frames.len(),
+                channels: ch,
+            }));
+        }
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let n = (rest.len() / ch)
+                .min(CHUNK)
+                .min(self.sub_frames - self.filled);
+            let (now, later) = rest.split_at(n * ch);
+            for (f, frame) in now.chunks_exact(ch).enumerate() {
+                self.scratch[f * ch..(f + 1) * ch].copy_from_slice(frame);
+            }
+            self.chunk(n);
+            rest = later;
+        }
+        Ok(())
+    }
+
+    /// Measures planar channels (`input[c]` is channel `c`, all the same
+    /// length). No allocation.
+    pub fn process_planar(&mut self, input: &[&[f32]]) -> Result<()> {
+        let ch = self.channels();
+        if input.len() != ch {
+            return Err(Error::Shape(ShapeError::ChannelMismatch {
+                expected: ch,
+                got: input.len(),
+            }));
+        }
+        let len = input[0].len();
+        if let Some((c, bad)) = input.iter().enumerate().find(|(_, x)| x.len() != len) {
+            return Err(Error::Shape(ShapeError::LengthMismatch {
+                buffer: BufferRole::Input,
+                channel: Some(c),
+                expected: len,
+                got: bad.len(),
+            }));
+        }
+        let mut at = 0;
+        while at < len {
+            let n = (len - at).min(CHUNK).min(self.sub_frames - self.filled);
+            for (c, x) in input.iter().enumerate() {
+                for (f, &v) in x[at..at + n].iter().enumerate() {
+                    self.scratch[f * ch + c] = v;
+                }
+            }
+            self.chunk(n);
+            at += n;
+        }
+        Ok(())
+    }
+
+    /// K-weights the `n` frames in the scratch (in lanes), accumulates
+    /// their squares and peaks, and closes the sub-block when it is full.
+    fn chunk(&mut self, n: usize) {
+        let ch = self.channels();
+        let buf = &mut self.scratch[..n * ch];
+        for frame in buf.chunks_exact(ch) {
+            for (p, &x) in self.peaks.iter_mut().zip(frame) {
+                *p = p.max(magnitude(x));
+            }
+        }
+        self.engine
+            .run::<Biquad<2>>(
+                &self.plan,
+                &self.params,
+                &mut self.state,
+                Buffers::InterleavedInPlace { buf },
+                None,
+            )
+            .expect("the meter's banks and scratch match its plan");
+        for frame in self.scratch[..n * ch].chunks_exact(ch) {
+            for (s, &y) in self.sums.iter_mut().zip(frame) {
+                let y = f64::from(y);
+                *s += y * y;
+            }
+        }
+        self.filled += n;
+        if self.filled == self.sub_frames {
+            self.close_sub_block();
+        }
+    }
+
+    fn close_sub_block(&mut self) {
+        let weighted: f64 = self
+            .sums
+            .iter()
+            .zip(&self.weights)
+            .map(|(s, w)| s * w)
+            .sum();
+        self.ring[(self.subs % 30) as usize] = weighted;
+        self.subs += 1;
+        self.sums.fill(0.0);
+        self.filled = 0;
+        if self.subs >= 4 {
+            self.integrated.add(self.window(4));
+        }
+        if self.subs >= 30 && (self.subs - 30).is_multiple_of(10) {
+            self.range.add(self.window(30));
+        }
+    }
+
+    /// Mean square (weighted over channels) of the last `subs` completed
+    /// sub-blocks (fewer at the start count as silence).
+    fn window(&self, subs: usize) -> f64 {
+        let have = (self.subs as usize).min(subs);
+        let sum: f64 = (0..have)
+            .map(|i| self.ring[((self.subs - 1 - i as u64) % 30) as usize])
+            .sum();
+        sum / (subs * self.sub_frames) as f64
+    }
+
+    /// Momentary loudness (LUFS) of the last 400 ms of completed
+    /// sub-blocks; `-inf` for silence.
+    pub fn momentary(&self) -> f64 {
+        lufs(self.window(4))
+    }
+
+    /// Short-term loudness (LUFS) of the last 3 s of completed sub-blocks;
+    /// `-inf` for silence.
+    pub fn short_term(&self) -> f64 {
+        lufs(self.window(30))
+    }
+
+    /// Integrated (gated) loudness in LUFS since the start or the last
+    /// [`LoudnessMeter::reset`]: the mean of the 400 ms blocks above -70
+    /// LUFS and above the relative gate 10 LU below their mean; `-inf`
+    /// when no block passed the absolute gate.
+    pub fn integrated(&self) -> f64 {
+        let Some((first, n)) = self.integrated.relative(0.1) else {
+            return f64::NEG_INFINITY;
+        };
+        let sum: f64 = self.integrated.sum[first..].iter().sum();
+        if n == 0 {
+            f64::NEG_INFINITY
+        } else {
+            lufs(sum / n as f64)
+        }
+    }
+
+    /// Loudness range in LU (EBU Tech 3342): the spread between the 10th
+    /// and 95th percentiles of the 3 s blocks above -70 LUFS and above the
+    /// relative gate 20 LU below their mean; `0` without blocks.
+    pub fn loudness_range(&self) -> f64 {
+        let Some((first, n)) = self.range.relative(0.01) else {
+            return 0.0;
+        };
+        if n == 0 {
+            return 0.0;
+        }
+        let at = |p: f64| {
+            let index = ((n - 1) as f64 * p + 0.5) as u64;
+            let mut seen = 0;
+            for b in first..BINS {
+                seen += self.range.count[b];
+                if seen > index {
+                    return lufs(Gate::centre(b));
+                }
+            }
+            lufs(Gate::centre(BINS - 1))
+        };
+        at(0.95) - at(0.10)
+    }
+
+    /// The largest sanitized sample magnitude of `channel` so far (linear;
+    /// NaN counts as 0, infinities as `2^60`).
+    pub fn sample_peak(&self, channel: usize) -> Result<f32> {
+        let channel = params::channel_index(channel, self.channels())?;
+        Ok(self.peaks[channel])
+    }
+}
