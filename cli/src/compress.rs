@@ -110,18 +110,8 @@ pub enum FormatArg {
 /// Options of `lanedsp compress`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Input files; directories too with --recursive.
-    #[arg(required = true, value_name = "FILES")]
-    files: Vec<PathBuf>,
-    /// Directory the outputs are written to (created if missing).
-    #[arg(short, long, value_name = "DIR", required_unless_present = "in_place")]
-    out_dir: Option<PathBuf>,
-    /// Replace the inputs (allowed only with this flag).
-    #[arg(long)]
-    in_place: bool,
-    /// Descend into directories given as inputs, mirroring their tree.
-    #[arg(short, long)]
-    recursive: bool,
+    #[command(flatten)]
+    inputs: Inputs,
     /// What the processor does; each mode has its own defaults.
     #[arg(long, value_enum, default_value_t = ModeArg::Compress)]
     mode: ModeArg,
@@ -171,24 +161,48 @@ pub struct Args {
     /// input's channel count; same sample rate; silence past its end).
     #[arg(long, value_name = "FILE")]
     sidechain: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// The inputs and where their outputs go (shared by every file command).
+#[derive(clap::Args, Debug)]
+pub struct Inputs {
+    /// Input files; directories too with --recursive.
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Directory the outputs are written to (created if missing).
+    #[arg(short, long, value_name = "DIR", required_unless_present = "in_place")]
+    pub out_dir: Option<PathBuf>,
+    /// Replace the inputs (allowed only with this flag).
+    #[arg(long)]
+    pub in_place: bool,
+    /// Descend into directories given as inputs, mirroring their tree.
+    #[arg(short, long)]
+    pub recursive: bool,
+}
+
+/// Output format, threads, ISA and reporting (shared by every file command).
+#[derive(clap::Args, Debug)]
+pub struct Output {
     /// Output format (default: WAV with the input's sample format).
     #[arg(long, value_enum)]
-    format: Option<FormatArg>,
+    pub format: Option<FormatArg>,
     /// Round to integer outputs without TPDF dither.
     #[arg(long)]
-    no_dither: bool,
+    pub no_dither: bool,
     /// Worker threads (default: all cores).
     #[arg(short, long, value_name = "N")]
-    jobs: Option<usize>,
+    pub jobs: Option<usize>,
     /// Force an ISA (scalar, avx2, avx512, neon) instead of dispatch's choice.
     #[arg(long)]
-    isa: Option<String>,
+    pub isa: Option<String>,
     /// No progress bar and no summary (errors are still printed).
     #[arg(short, long)]
-    quiet: bool,
+    pub quiet: bool,
     /// Write a JSON report of every file to this path.
     #[arg(long, value_name = "FILE.json")]
-    report: Option<PathBuf>,
+    pub report: Option<PathBuf>,
 }
 
 /// A failure that stops the command before any file is processed.
@@ -327,7 +341,8 @@ struct Report {
     command: &'static str,
     isa: &'static str,
     jobs: usize,
-    mode: ModeArg,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<ModeArg>,
     link: LinkArg,
     settings: String,
     files_ok: usize,
@@ -340,11 +355,121 @@ fn dbfs(x: f32) -> Option<f64> {
     (x > 0.0 && x.is_finite()).then(|| 20.0 * f64::from(x).log10())
 }
 
+/// A processor running the lanes of one batch (compress: a
+/// [`Compressor`]; limit: a [`lanedsp::Limiter`]).
+pub trait Dsp: Send {
+    /// Processes `bufs` in place (one slice per lane), with the sidechain
+    /// `key` (one slice per lane) when the command has one.
+    fn process(&mut self, bufs: &mut [&mut [f32]], key: Option<&[&[f32]]>) -> lanedsp::Result<()>;
+    /// Frames the output lags the input: the driver feeds this many frames
+    /// of silence after each file's end and drops as many from its start,
+    /// so every output has its input's length and alignment.
+    fn latency(&self) -> usize {
+        0
+    }
+    /// Deepest gain reduction of `lane` so far, in dB (0 or negative).
+    fn reduction_db(&self, lane: usize) -> f32;
+}
+
+impl Dsp for Compressor {
+    fn process(&mut self, bufs: &mut [&mut [f32]], key: Option<&[&[f32]]>) -> lanedsp::Result<()> {
+        match key {
+            Some(keys) => {
+                self.process_sidechain(Buffers::PlanarInPlace { bufs }, Sidechain::Planar(keys))
+            }
+            None => self.process_planar_in_place(bufs),
+        }
+    }
+
+    fn reduction_db(&self, lane: usize) -> f32 {
+        self.peak_reduction_db(lane)
+    }
+}
+
+/// Builds a batch's processor from its sample rate, its lane count and
+/// each file's (first lane, channels).
+pub type MakeDsp<'a> =
+    dyn Fn(u32, usize, &[(usize, usize)]) -> Result<Box<dyn Dsp>, String> + Sync + 'a;
+
+/// What a file command brings to the shared driver ([`drive`]).
+pub struct Command<'a> {
+    /// The subcommand's name (for the report).
+    pub name: &'static str,
+    /// The compress mode (reported when present).
+    pub mode: Option<ModeArg>,
+    /// The link option (reported).
+    pub link: LinkArg,
+    /// The settings, as reported.
+    pub settings: String,
+    /// A sidechain file feeding every batch.
+    pub sidechain: Option<PathBuf>,
+    /// Refuses a file the command cannot process, before any processing.
+    pub check: &'a (dyn Fn(&Info) -> Result<(), String> + Sync),
+    /// The processor of a batch.
+    pub make: &'a MakeDsp<'a>,
+}
+
 /// Runs the command; `Ok(true)` when every file was processed.
 pub fn run(args: &Args) -> Result<bool, UsageError> {
     let settings = settings(args)?;
-    let isa = isa_option(args.isa.as_deref())?;
-    let jobs = args
+    let link = args.link;
+    let link_mode = match args.link_mode {
+        LinkModeArg::Max => LinkMode::Max,
+        LinkModeArg::Mean => LinkMode::Mean,
+    };
+    let check = |info: &Info| {
+        if link == LinkArg::All && info.channels > lanedsp::MAX_LINK {
+            return Err(format!(
+                "--link all links at most {} channels; this file has {}",
+                lanedsp::MAX_LINK,
+                info.channels
+            ));
+        }
+        Ok(())
+    };
+    let isa = isa_option(args.output.isa.as_deref())?;
+    let make = |fs: u32, lanes: usize, files: &[(usize, usize)]| {
+        let mut comp = Compressor::new(fs as f32, lanes, settings)
+            .and_then(|c| c.with_isa(isa))
+            .map_err(|e| format!("cannot build the processor: {e}"))?;
+        let groups: Vec<Vec<usize>> = files
+            .iter()
+            .filter_map(|&(lane, ch)| {
+                let linked = match link {
+                    LinkArg::Stereo => ch == 2,
+                    LinkArg::All => ch > 1,
+                    LinkArg::None => false,
+                };
+                linked.then(|| (lane..lane + ch).collect())
+            })
+            .collect();
+        if !groups.is_empty() {
+            comp.set_links(&groups, 1.0, link_mode)
+                .map_err(|e| format!("cannot link the channels: {e}"))?;
+        }
+        Ok(Box::new(comp) as Box<dyn Dsp>)
+    };
+    drive(
+        &args.inputs,
+        &args.output,
+        &Command {
+            name: "compress",
+            mode: Some(args.mode),
+            link,
+            settings: format!("{settings:?}"),
+            sidechain: args.sidechain.clone(),
+            check: &check,
+            make: &make,
+        },
+    )
+}
+
+/// The driver of every file command: collects and probes the inputs,
+/// plans the outputs, cuts batches, runs them on `-j` threads through the
+/// command's processor, and reports.
+pub fn drive(inputs: &Inputs, output: &Output, command: &Command<'_>) -> Result<bool, UsageError> {
+    let isa = isa_option(output.isa.as_deref())?;
+    let jobs = output
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if jobs == 0 {
@@ -352,7 +477,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     }
     let start = Instant::now();
     let mut reports: Vec<FileReport> = Vec::new();
-    let inputs = collect_inputs(args, &mut reports);
+    let files = collect_inputs(inputs, &mut reports);
     cleanup::install_handler();
 
     // Probe every input (in parallel) for its rate, channels and format.
@@ -361,7 +486,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         .build()
         .map_err(|e| UsageError(format!("cannot start {jobs} threads: {e}")))?;
     let probed: Vec<(PathBuf, PathBuf, Result<Info, String>)> = pool.install(|| {
-        inputs
+        files
             .into_par_iter()
             .map(|(input, rel)| {
                 let info = audio::open(&input).map(|s| s.info().clone());
@@ -369,7 +494,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
             })
             .collect()
     });
-    let key_info = match &args.sidechain {
+    let key_info = match &command.sidechain {
         Some(path) => Some(
             audio::open(path)
                 .map(|s| s.info().clone())
@@ -382,7 +507,16 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     let mut jobs_list = Vec::new();
     let mut taken: HashMap<PathBuf, PathBuf> = HashMap::new();
     for (input, rel, info) in probed {
-        match plan_job(args, &input, &rel, info, key_info.as_ref(), &mut taken) {
+        let info = info.and_then(|i| (command.check)(&i).map(|()| i));
+        match plan_job(
+            inputs,
+            output,
+            &input,
+            &rel,
+            info,
+            key_info.as_ref(),
+            &mut taken,
+        ) {
             Ok(job) => jobs_list.push(job),
             Err(e) => reports.push(FileReport::failed(&input, e)),
         }
@@ -419,7 +553,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     }
 
     let total_bytes: u64 = batches.iter().flatten().map(|j| j.bytes).sum();
-    let progress = if args.quiet || !std::io::stderr().is_terminal() {
+    let progress = if output.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
@@ -433,15 +567,9 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         bar
     };
     let shared = Shared {
-        settings,
-        isa,
-        link: args.link,
-        link_mode: match args.link_mode {
-            LinkModeArg::Max => LinkMode::Max,
-            LinkModeArg::Mean => LinkMode::Mean,
-        },
-        sidechain: args.sidechain.clone(),
-        dither: !args.no_dither,
+        make: command.make,
+        sidechain: command.sidechain.clone(),
+        dither: !output.no_dither,
         progress,
         audio_micros: AtomicU64::new(0),
         files_total: batches.iter().map(Vec::len).sum(),
@@ -467,22 +595,22 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         );
     }
     let seconds = start.elapsed().as_secs_f64();
-    if !args.quiet {
+    if !output.quiet {
         let audio = shared.audio_micros.load(Ordering::Relaxed) as f64 * 1e-6;
         eprintln!(
             "lanedsp: {ok} file(s) written, {failed} failed; {audio:.1} s of audio in {seconds:.2} s ({:.0}x realtime) on {isa}, {jobs} thread(s)",
             audio / seconds.max(1e-9)
         );
     }
-    if let Some(path) = &args.report {
+    if let Some(path) = &output.report {
         let report = Report {
             lanedsp_version: env!("CARGO_PKG_VERSION"),
-            command: "compress",
+            command: command.name,
             isa: isa.name(),
             jobs,
-            mode: args.mode,
-            link: args.link,
-            settings: format!("{settings:?}"),
+            mode: command.mode,
+            link: command.link,
+            settings: command.settings.clone(),
             files_ok: ok,
             files_failed: failed,
             seconds,
@@ -498,7 +626,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
 
 /// The inputs as (path, path relative to the output directory); errors for
 /// missing paths and directories without `--recursive` go to `reports`.
-fn collect_inputs(args: &Args, reports: &mut Vec<FileReport>) -> Vec<(PathBuf, PathBuf)> {
+fn collect_inputs(args: &Inputs, reports: &mut Vec<FileReport>) -> Vec<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for path in &args.files {
         match std::fs::metadata(path) {
@@ -577,7 +705,8 @@ pub fn output_name(rel: &Path, extension: &str) -> PathBuf {
 }
 
 fn plan_job(
-    args: &Args,
+    args: &Inputs,
+    output_options: &Output,
     input: &Path,
     rel: &Path,
     info: Result<Info, String>,
@@ -585,7 +714,7 @@ fn plan_job(
     taken: &mut HashMap<PathBuf, PathBuf>,
 ) -> Result<Job, String> {
     let info = info?;
-    let format = out_format(args.format, info.kind);
+    let format = out_format(output_options.format, info.kind);
     let output = match &args.out_dir {
         Some(dir) => dir.join(output_name(rel, format.extension())),
         None => output_name(input, format.extension()),
@@ -613,13 +742,6 @@ fn plan_job(
                 key.channels, info.channels
             ));
         }
-    }
-    if args.link == LinkArg::All && info.channels > lanedsp::MAX_LINK {
-        return Err(format!(
-            "--link all links at most {} channels; this file has {}",
-            lanedsp::MAX_LINK,
-            info.channels
-        ));
     }
     if info.channels > lanedsp::MAX_CHANNELS {
         return Err(format!("{} channels is more than supported", info.channels));
@@ -655,11 +777,8 @@ fn plan_job(
 }
 
 /// What every batch shares.
-struct Shared {
-    settings: Settings,
-    isa: Isa,
-    link: LinkArg,
-    link_mode: LinkMode,
+struct Shared<'a> {
+    make: &'a MakeDsp<'a>,
     sidechain: Option<PathBuf>,
     dither: bool,
     progress: ProgressBar,
@@ -678,7 +797,15 @@ struct Active<'j> {
     temp: PathBuf,
     /// First lane of its channels.
     lane: usize,
+    /// Frames written.
     frames: u64,
+    /// Frames fed to the processor (its input, then the silence that
+    /// pushes the last `latency` frames out).
+    fed: u64,
+    /// Frames of silence still to feed after the input's end.
+    pad: usize,
+    /// Frames fed in the current block.
+    step: usize,
     ended: bool,
     error: Option<String>,
     input_peak: Vec<f32>,
@@ -723,7 +850,7 @@ fn decode(sources: &mut [Box<dyn Source>], previous: &[Block], next: &mut [Block
     }
 }
 
-fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
+fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
     let started = Instant::now();
     let mut reports = Vec::new();
     let mut files: Vec<Active<'_>> = Vec::new();
@@ -746,7 +873,11 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
         return reports;
     }
     let fs = files[0].job.info.sample_rate;
-    let mut comp = match make_compressor(&files, lanes, fs, shared) {
+    let layout: Vec<(usize, usize)> = files
+        .iter()
+        .map(|f| (f.lane, f.job.info.channels))
+        .collect();
+    let mut dsp = match (shared.make)(fs, lanes, &layout) {
         Ok(c) => c,
         Err(e) => {
             for f in files {
@@ -755,6 +886,9 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
             return reports;
         }
     };
+    for f in files.iter_mut() {
+        f.pad = dsp.latency();
+    }
     let mut key: Vec<Box<dyn Source>> = Vec::new();
     if let Some(path) = &shared.sidechain {
         match audio::open(path) {
@@ -803,7 +937,7 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
                     &current,
                     key_current.first(),
                     key_channels,
-                    &mut comp,
+                    dsp.as_mut(),
                     &mut planar,
                     &mut key_planar,
                     fs,
@@ -833,18 +967,23 @@ fn run_batch(batch: &[Job], shared: &Shared) -> Vec<FileReport> {
 /// Processes one decoded block of every running file in one call per
 /// piece (pieces end where files end, so that each file's meter is read at
 /// its own end) and encodes each file's part; files that end are marked.
+///
+/// With a latency `L`, each file is fed its input and then `L` frames of
+/// silence (what the processor's flush does), and its first `L` output
+/// frames are dropped: the output has the input's length and alignment.
 #[allow(clippy::too_many_arguments)]
 fn process_block(
     files: &mut [Active<'_>],
     blocks: &[Block],
     key: Option<&Block>,
     key_channels: usize,
-    comp: &mut Compressor,
+    dsp: &mut dyn Dsp,
     planar: &mut [Vec<f32>],
     key_planar: &mut [Vec<f32>],
     fs: u32,
-    shared: &Shared,
+    shared: &Shared<'_>,
 ) {
+    let latency = dsp.latency();
     let mut length = 0;
     for (f, block) in files.iter_mut().zip(blocks) {
         if f.ended {
@@ -863,7 +1002,17 @@ fn process_block(
             let peak = lane[..got].iter().fold(0.0f32, |m, x| m.max(x.abs()));
             f.input_peak[c] = f.input_peak[c].max(peak);
         }
-        length = length.max(got);
+        // Once the input has ended, silence until the latency is out.
+        f.step = if f.error.is_some() {
+            0
+        } else if got < BLOCK {
+            let step = (got + f.pad).min(BLOCK);
+            f.pad -= step - got;
+            step
+        } else {
+            BLOCK
+        };
+        length = length.max(f.step);
     }
     if let Some(kb) = key {
         if let Some(e) = &kb.error {
@@ -888,12 +1037,11 @@ fn process_block(
     }
 
     // The frames each running file has in this block.
-    let got_of = |f: &Active<'_>, b: &Block| if f.error.is_some() { 0 } else { b.got };
+    let step_of = |f: &Active<'_>| if f.error.is_some() { 0 } else { f.step };
     let mut ends: Vec<usize> = files
         .iter()
-        .zip(blocks)
-        .filter(|(f, b)| !f.ended && got_of(f, b) < BLOCK)
-        .map(|(f, b)| got_of(f, b))
+        .filter(|f| !f.ended && step_of(f) < BLOCK)
+        .map(step_of)
         .collect();
     ends.push(length);
     ends.sort_unstable();
@@ -904,12 +1052,9 @@ fn process_block(
             let mut bufs: Vec<&mut [f32]> = planar.iter_mut().map(|l| &mut l[at..end]).collect();
             let result = if key.is_some() {
                 let keys: Vec<&[f32]> = key_planar.iter().map(|l| &l[at..end]).collect();
-                comp.process_sidechain(
-                    Buffers::PlanarInPlace { bufs: &mut bufs },
-                    Sidechain::Planar(&keys),
-                )
+                dsp.process(&mut bufs, Some(&keys))
             } else {
-                comp.process_planar_in_place(&mut bufs)
+                dsp.process(&mut bufs, None)
             };
             if let Err(e) = result {
                 for f in files.iter_mut().filter(|f| !f.ended) {
@@ -918,26 +1063,30 @@ fn process_block(
             }
             at = end;
         }
-        for (f, b) in files.iter_mut().zip(blocks) {
-            if !f.ended && got_of(f, b) == end && end < BLOCK {
+        for f in files.iter_mut() {
+            if !f.ended && step_of(f) == end && end < BLOCK {
                 f.reduction = (0..f.job.info.channels)
-                    .map(|c| comp.peak_reduction_db(f.lane + c))
+                    .map(|c| dsp.reduction_db(f.lane + c))
                     .fold(0.0f32, f32::min);
             }
         }
     }
 
-    for (f, b) in files.iter_mut().zip(blocks) {
+    for f in files.iter_mut() {
         if f.ended {
             continue;
         }
-        let got = got_of(f, b);
+        let step = step_of(f);
+        // Output frames before `skip` are the latency's silence.
+        let skip = (latency as u64).saturating_sub(f.fed).min(step as u64) as usize;
+        let got = step - skip;
+        f.fed += step as u64;
         let ch = f.job.info.channels;
         if got > 0 {
             f.interleaved.clear();
             f.interleaved.resize(got * ch, 0.0);
             for c in 0..ch {
-                let lane = &planar[f.lane + c][..got];
+                let lane = &planar[f.lane + c][skip..step];
                 let peak = lane.iter().fold(0.0f32, |m, x| m.max(x.abs()));
                 f.output_peak[c] = f.output_peak[c].max(peak);
                 for (frame, &x) in f.interleaved.chunks_exact_mut(ch).zip(lane) {
@@ -955,13 +1104,13 @@ fn process_block(
                 .fetch_add(got as u64 * 1_000_000 / u64::from(fs), Ordering::Relaxed);
             report_bytes(f, shared);
         }
-        if f.error.is_some() || got < BLOCK {
+        if f.error.is_some() || step < BLOCK {
             f.ended = true;
         }
     }
 }
 
-fn report_bytes(f: &mut Active<'_>, shared: &Shared) {
+fn report_bytes(f: &mut Active<'_>, shared: &Shared<'_>) {
     if let Some(total) = f.job.info.frames.filter(|&t| t > 0) {
         let target =
             (u128::from(f.job.bytes) * u128::from(f.frames.min(total)) / u128::from(total)) as u64;
@@ -974,7 +1123,7 @@ fn report_bytes(f: &mut Active<'_>, shared: &Shared) {
 
 fn start_file<'j>(
     job: &'j Job,
-    shared: &Shared,
+    shared: &Shared<'_>,
     lane: usize,
 ) -> Result<(Active<'j>, Box<dyn Source>), String> {
     let source = audio::open(&job.input)?;
@@ -1006,6 +1155,9 @@ fn start_file<'j>(
         temp,
         lane,
         frames: 0,
+        fed: 0,
+        pad: 0,
+        step: 0,
         ended: false,
         error: None,
         input_peak: vec![0.0; ch],
@@ -1017,35 +1169,12 @@ fn start_file<'j>(
     Ok((active, source))
 }
 
-fn make_compressor(
-    files: &[Active<'_>],
-    lanes: usize,
-    fs: u32,
-    shared: &Shared,
-) -> Result<Compressor, String> {
-    let mut comp = Compressor::new(fs as f32, lanes, shared.settings)
-        .and_then(|c| c.with_isa(shared.isa))
-        .map_err(|e| format!("cannot build the processor: {e}"))?;
-    let groups: Vec<Vec<usize>> = files
-        .iter()
-        .filter_map(|f| {
-            let ch = f.job.info.channels;
-            let linked = match shared.link {
-                LinkArg::Stereo => ch == 2,
-                LinkArg::All => ch > 1,
-                LinkArg::None => false,
-            };
-            linked.then(|| (f.lane..f.lane + ch).collect())
-        })
-        .collect();
-    if !groups.is_empty() {
-        comp.set_links(&groups, 1.0, shared.link_mode)
-            .map_err(|e| format!("cannot link the channels: {e}"))?;
-    }
-    Ok(comp)
-}
-
-fn finish_failed(mut f: Active<'_>, error: String, shared: &Shared, reports: &mut Vec<FileReport>) {
+fn finish_failed(
+    mut f: Active<'_>,
+    error: String,
+    shared: &Shared<'_>,
+    reports: &mut Vec<FileReport>,
+) {
     f.error = Some(error);
     finish_file(&mut f, Instant::now(), shared, reports);
 }
@@ -1054,7 +1183,7 @@ fn finish_failed(mut f: Active<'_>, error: String, shared: &Shared, reports: &mu
 fn finish_file(
     f: &mut Active<'_>,
     started: Instant,
-    shared: &Shared,
+    shared: &Shared<'_>,
     reports: &mut Vec<FileReport>,
 ) {
     let job = f.job;

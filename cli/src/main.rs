@@ -2,7 +2,8 @@
 //!
 //! `lanedsp compress` runs the dynamics processor (compressor, gate,
 //! expander, upward compressor) over audio files, many files side by side
-//! in the SIMD lanes of one call. `lanedsp demo` synthesizes a multitrack
+//! in the SIMD lanes of one call; `lanedsp limit` runs the lookahead
+//! limiter the same way, latency compensated. `lanedsp demo` synthesizes a multitrack
 //! session, writes it and its processed version as WAV files, and checks
 //! that every ISA's output is the same bits. `lanedsp bench` times the
 //! kernels on every ISA; `lanedsp info` prints what dispatch sees.
@@ -13,6 +14,7 @@ mod bench;
 mod cleanup;
 mod compress;
 mod demo;
+mod limit;
 
 use clap::{Parser, Subcommand};
 use lanedsp::Isa;
@@ -36,6 +38,8 @@ struct Cli {
 enum Command {
     /// Compress, gate, expand or upward-compress audio files.
     Compress(Box<compress::Args>),
+    /// Limit audio files at a ceiling (lookahead, latency compensated).
+    Limit(Box<limit::Args>),
     /// Process a synthetic multi-track session, write it as WAV files and report.
     Demo(demo::Args),
     /// Time the kernels on every ISA this CPU runs.
@@ -82,6 +86,16 @@ fn main() -> ExitCode {
         }
         Some(Command::Compress(args)) => {
             return match compress::run(&args) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(2),
+                Err(compress::UsageError(e)) => {
+                    eprintln!("lanedsp: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Some(Command::Limit(args)) => {
+            return match limit::run(&args) {
                 Ok(true) => ExitCode::SUCCESS,
                 Ok(false) => ExitCode::from(2),
                 Err(compress::UsageError(e)) => {

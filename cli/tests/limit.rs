@@ -1,0 +1,410 @@
+//! `lanedsp limit` on generated files: the ceiling holds, outputs have
+//! their input's length and alignment, content equals the library with
+//! its latency compensated, bytes do not depend on the ISA or `-j`, bad
+//! options and bad files exit 2 and leave no output.
+
+use lanedsp::{Limiter, LimiterSettings, Processor};
+use std::path::Path;
+use std::process::{Command, Output};
+
+const FS: u32 = 48_000;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lanedsp"))
+}
+
+/// Whether the binary runs here (not under qemu-user without binfmt).
+fn runnable() -> bool {
+    match bin().arg("--version").output() {
+        Ok(_) => true,
+        Err(e) if e.raw_os_error() == Some(8) => {
+            eprintln!("skipped: the lanedsp binary cannot be executed here ({e})");
+            false
+        }
+        Err(e) => panic!("cannot run lanedsp: {e}"),
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = bin()
+        .args(args)
+        .env_remove("LANEDSP_ISA")
+        .output()
+        .expect("run lanedsp");
+    if !out.status.success() {
+        eprintln!(
+            "lanedsp {args:?} exited {:?}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Loud material: tones and noise at up to `level` (linear), different per
+/// channel, with bursts.
+fn loud(channels: usize, frames: usize, seed: u32, level: f32) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9e37_79b9) | 1;
+    (0..frames * channels)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let (f, c) = (i / channels, i % channels);
+            let noise = (state >> 8) as f32 / (1u32 << 23) as f32 - 1.0;
+            let tone = (f as f32 * (0.01 + 0.003 * c as f32)).sin();
+            let burst = if (f / 2000 + c) % 3 == 0 { 1.0 } else { 0.3 };
+            (0.7 * tone + 0.3 * noise) * level * burst
+        })
+        .collect()
+}
+
+fn write_float(path: &Path, channels: usize, x: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: channels as u16,
+        sample_rate: FS,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &v in x {
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+fn write_s16(path: &Path, channels: usize, x: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: channels as u16,
+        sample_rate: FS,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &v in x {
+        w.write_sample((v.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// Channels and samples (integers scaled to full scale) of a WAV file.
+fn read(path: &Path) -> (usize, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let x = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => {
+            let full = f64::from(1u32 << (spec.bits_per_sample - 1));
+            r.samples::<i32>()
+                .map(|v| (f64::from(v.unwrap()) / full) as f32)
+                .collect()
+        }
+    };
+    (usize::from(spec.channels), x)
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    names.sort();
+    names
+}
+
+fn db(x: f32) -> f32 {
+    10f32.powf(x / 20.0)
+}
+
+/// The library's output for one file, latency compensated: the whole file
+/// in one call, then the flush, the first `latency()` frames dropped.
+fn expected(x: &[f32], channels: usize, s: LimiterSettings, linked: bool) -> Vec<f32> {
+    let mut lim = Limiter::new(FS as f32, channels, s).unwrap();
+    if linked && channels > 1 {
+        lim = lim
+            .with_link_groups(&[(0..channels).collect::<Vec<_>>()])
+            .unwrap();
+    }
+    let mut y = x.to_vec();
+    lim.process_interleaved_in_place(&mut y).unwrap();
+    let mut tail = vec![0.0; lim.latency() * channels];
+    lim.flush_interleaved(&mut tail).unwrap();
+    y.extend_from_slice(&tail);
+    y.split_off(lim.latency() * channels)
+}
+
+fn bits_equal(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+#[test]
+fn ceiling_length_and_content() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Several files in one batch: different lengths (shorter than one
+    // block, several blocks, a block multiple, empty), channel counts and
+    // formats, driven ~12 dB over the ceiling.
+    let cases: [(&str, usize, usize, bool); 6] = [
+        ("a.wav", 2, 20_011, true),
+        ("b.wav", 1, 333, true),
+        ("c.wav", 6, 8_192, true),
+        ("d.wav", 2, 13_000, false),
+        ("e.wav", 3, 0, true),
+        ("f.wav", 2, 4_096 + 100, true),
+    ];
+    let mut inputs = Vec::new();
+    for (i, &(name, ch, frames, float)) in cases.iter().enumerate() {
+        let x = loud(ch, frames, i as u32 + 1, if float { 3.0 } else { 0.99 });
+        let path = dir.join(name);
+        if float {
+            write_float(&path, ch, &x);
+        } else {
+            write_s16(&path, ch, &x);
+        }
+        inputs.push(path);
+    }
+    let out = dir.join("out");
+    let mut args = vec!["limit", "-o", s(&out), "-q", "-j", "1"];
+    args.extend(inputs.iter().map(|p| s(p)));
+    let mut sixteen = args.clone();
+    assert_eq!(run(&args).status.code(), Some(0));
+    let settings = LimiterSettings::default();
+    let ceiling = db(-1.0);
+    for (&(name, ch, frames, float), input) in cases.iter().zip(&inputs) {
+        let (c, y) = read(&out.join(name));
+        assert_eq!(c, ch, "{name}");
+        assert_eq!(y.len(), frames * ch, "{name}: output length");
+        if float {
+            let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(peak <= ceiling, "{name}: peak {peak} over {ceiling}");
+            let (_, x) = read(input);
+            assert!(bits_equal(&y, &expected(&x, ch, settings, true)), "{name}");
+        } else {
+            // 16-bit output: the ceiling within the dither (+-1 LSB).
+            let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(peak <= ceiling + 2.0 / 32768.0, "{name}: peak {peak}");
+        }
+    }
+
+    // The same bytes on every ISA and with more threads.
+    let reference: Vec<Vec<u8>> = cases
+        .iter()
+        .map(|c| std::fs::read(out.join(c.0)).unwrap())
+        .collect();
+    for isa in lanedsp::available_isas() {
+        let other = dir.join(format!("out-{}", isa.name()));
+        let mut a = vec![
+            "limit",
+            "-o",
+            s(&other),
+            "-q",
+            "-j",
+            "2",
+            "--isa",
+            isa.name(),
+        ];
+        a.extend(inputs.iter().map(|p| s(p)));
+        assert_eq!(run(&a).status.code(), Some(0));
+        for (c, bytes) in cases.iter().zip(&reference) {
+            assert_eq!(
+                &std::fs::read(other.join(c.0)).unwrap(),
+                bytes,
+                "{isa} {}",
+                c.0
+            );
+        }
+    }
+
+    // A lower ceiling, true peak, input gain, no link: the ceiling holds.
+    let low = dir.join("low");
+    sixteen[2] = s(&low);
+    sixteen.extend([
+        "--ceiling-db",
+        "-6",
+        "--true-peak",
+        "--input-gain-db",
+        "3",
+        "--link",
+        "none",
+        "--release-ms",
+        "200",
+        "--lookahead-ms",
+        "2",
+    ]);
+    assert_eq!(run(&sixteen).status.code(), Some(0));
+    for &(name, ch, frames, float) in &cases {
+        let (_, y) = read(&low.join(name));
+        assert_eq!(y.len(), frames * ch);
+        if float {
+            assert!(y.iter().all(|v| v.abs() <= db(-6.0)), "{name}");
+        }
+    }
+}
+
+#[test]
+fn impulse_below_the_ceiling_keeps_its_frame() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let frames = 10_000;
+    for (i, at) in [0usize, 1, 4_095, 4_096, 9_999].into_iter().enumerate() {
+        let mut x = vec![0.0f32; frames * 2];
+        x[at * 2] = 0.5;
+        x[at * 2 + 1] = -0.25;
+        write_float(&tmp.path().join(format!("i{i}.wav")), 2, &x);
+    }
+    let out = tmp.path().join("out");
+    for extra in [&[][..], &["--true-peak"][..], &["--lookahead-ms", "0"][..]] {
+        let mut args = vec!["limit", "-o", s(&out), "-q"];
+        let names: Vec<String> = (0..5)
+            .map(|i| s(&tmp.path().join(format!("i{i}.wav"))).to_string())
+            .collect();
+        args.extend(names.iter().map(String::as_str));
+        args.extend(extra);
+        assert_eq!(run(&args).status.code(), Some(0), "{extra:?}");
+        for (i, at) in [0usize, 1, 4_095, 4_096, 9_999].into_iter().enumerate() {
+            let (_, y) = read(&out.join(format!("i{i}.wav")));
+            let (_, x) = read(&tmp.path().join(format!("i{i}.wav")));
+            assert_eq!(y.len(), x.len());
+            assert_eq!(y[at * 2], 0.5, "{extra:?} impulse at {at}");
+            assert_eq!(y[at * 2 + 1], -0.25, "{extra:?} impulse at {at}");
+            let elsewhere = y
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j / 2 != at)
+                .map(|(_, v)| v.abs())
+                .fold(0.0f32, f32::max);
+            assert!(elsewhere < 1e-6, "{extra:?} at {at}: {elsewhere}");
+        }
+    }
+}
+
+#[test]
+fn more_than_sixteen_channels_link_in_blocks() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let ch = 18;
+    let frames = 3_000;
+    // Only channel 0 is loud: with blocks of 16 linked, channels 1..16
+    // follow its reduction; 16 and 17 (the second block) do not.
+    let x: Vec<f32> = (0..frames * ch)
+        .map(|i| {
+            let (f, c) = (i / ch, i % ch);
+            let v = 0.1 * ((f as f32) * 0.05).sin();
+            if c == 0 { v * 40.0 } else { v }
+        })
+        .collect();
+    let input = tmp.path().join("many.wav");
+    write_float(&input, ch, &x);
+    let out = tmp.path().join("out");
+    let report = tmp.path().join("r.json");
+    let r = run(&[
+        "limit",
+        s(&input),
+        "-o",
+        s(&out),
+        "-q",
+        "--report",
+        s(&report),
+    ]);
+    assert_eq!(r.status.code(), Some(0));
+    let (_, y) = read(&out.join("many.wav"));
+    assert_eq!(y.len(), x.len());
+    let ratio = |c: usize| {
+        (0..frames)
+            .map(|f| y[f * ch + c].abs())
+            .fold(0.0f32, f32::max)
+            / (0..frames)
+                .map(|f| x[f * ch + c].abs())
+                .fold(0.0f32, f32::max)
+    };
+    assert!(
+        ratio(5) < 0.5,
+        "channel 5 linked to channel 0: {}",
+        ratio(5)
+    );
+    assert!(
+        ratio(17) > 0.99,
+        "channel 17 in the second block: {}",
+        ratio(17)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["command"], "limit");
+    let f = &json["files"][0];
+    assert!(f["max_gain_reduction_db"].as_f64().unwrap() > 10.0);
+    assert!(f["output_peak_dbfs"].as_f64().unwrap() <= -1.0 + 1e-5);
+}
+
+#[test]
+fn bad_options_and_files_exit_2_and_leave_nothing() {
+    if !runnable() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("a.wav");
+    write_float(&input, 1, &loud(1, 100, 1, 2.0));
+    let out = tmp.path().join("out");
+    let o = s(&out);
+    for args in [
+        vec!["limit", s(&input), "-o", o, "--ceiling-db", "30"],
+        vec!["limit", s(&input), "-o", o, "--ceiling-db", "nan"],
+        vec!["limit", s(&input), "-o", o, "--lookahead-ms", "80"],
+        vec!["limit", s(&input), "-o", o, "--lookahead-ms", "-1"],
+        vec!["limit", s(&input), "-o", o, "--release-ms", "-5"],
+        vec!["limit", s(&input), "-o", o, "--input-gain-db", "100"],
+        vec!["limit", s(&input), "-o", o, "--link", "pairs"],
+        vec!["limit", s(&input), "-o", o, "--isa", "mmx"],
+        vec!["limit", s(&input), "-o", o, "-j", "0"],
+        vec!["limit", s(&input), "-o", o, "--frobnicate"],
+        vec!["limit", s(&input)],
+        vec!["limit", "-o", o],
+    ] {
+        let r = bin().args(&args).output().unwrap();
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(!r.stderr.is_empty(), "{args:?}: no message");
+        assert!(
+            listing(&out).is_empty(),
+            "{args:?} left {:?}",
+            listing(&out)
+        );
+    }
+
+    // A missing, a corrupt and a truncated file: exit 2, named, no output
+    // for them; the good file is still written.
+    let corrupt = tmp.path().join("corrupt.wav");
+    std::fs::write(&corrupt, b"RIFF\x10\0\0\0WAVEjunkjunkjunk").unwrap();
+    let truncated = tmp.path().join("trunc.wav");
+    write_float(&truncated, 2, &loud(2, 5_000, 3, 2.0));
+    let bytes = std::fs::read(&truncated).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 1_000]).unwrap();
+    let r = run(&[
+        "limit",
+        s(&input),
+        s(&tmp.path().join("missing.wav")),
+        s(&corrupt),
+        s(&truncated),
+        "-o",
+        o,
+        "-q",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    for name in ["missing.wav", "corrupt.wav", "trunc.wav"] {
+        assert!(stderr.contains(name), "{name} not named: {stderr}");
+    }
+    assert_eq!(listing(&out), vec!["a.wav".to_string()]);
+}
