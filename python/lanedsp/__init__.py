@@ -17,7 +17,9 @@ computed in float32; float64 input is rounded to float32 on the way in and
 the result is returned as float64 (docs/python.md).
 
 Processors: :class:`EnvelopeFollower`, :class:`Compressor` (also upward
-compression, expansion and gating, with linking and a sidechain). The
+compression, expansion and gating, with linking and a sidechain),
+:class:`Limiter` (lookahead brickwall limiter, sample or true peak, with a
+reported latency and a flush). The
 seed's Numba-era names are kept as a thin compatibility layer:
 ``EnvelopeFollower(sample_rate, attack_ms, release_ms).process_buffer(levels)``
 and :class:`VectorizedEnvelopeFollower`.
@@ -36,6 +38,7 @@ from ._lanedsp import available_isas, isa, isa_selection
 
 __all__ = [
     "Compressor",
+    "Limiter",
     "EnvelopeFollower",
     "VectorizedEnvelopeFollower",
     "available_isas",
@@ -44,6 +47,7 @@ __all__ = [
     "GAIN_LIMIT_DB",
     "MAX_CHANNELS",
     "MAX_LINK",
+    "MAX_LOOKAHEAD_MS",
 ]
 
 __version__ = "0.1.0"
@@ -54,6 +58,8 @@ GAIN_LIMIT_DB: float = _lanedsp.GAIN_LIMIT_DB
 MAX_CHANNELS: int = _lanedsp.MAX_CHANNELS
 #: Most channels in one link group.
 MAX_LINK: int = _lanedsp.MAX_LINK
+#: Longest limiter lookahead in milliseconds.
+MAX_LOOKAHEAD_MS: float = _lanedsp.MAX_LOOKAHEAD_MS
 
 _SHAPES = "(samples,), (channels, samples) or (tracks, channels, samples)"
 
@@ -684,4 +690,299 @@ def _setting_property(kwarg: str) -> property:
 
 for _kwarg in _SETTING_KWARGS:
     setattr(Compressor, _kwarg, _setting_property(_kwarg))
+del _kwarg
+
+
+# --------------------------------------------------------------------------
+# Limiter.
+
+
+class Limiter(_Lazy):
+    """Lookahead brickwall limiter: no output sample exceeds ``ceiling_db``,
+    for any input, every channel (of every track) in SIMD lanes.
+
+    Per channel: the gain each sample requires (``ceiling / |x|`` above the
+    ceiling), its minimum over the lookahead window, a moving mean over the
+    same window (the gain falls smoothly *before* a peak), a release
+    one-pole, the audio delayed by the lookahead, and a final clamp at the
+    ceiling. Linked channels share their deepest reduction.
+
+    Args:
+        sample_rate: default sample rate in Hz for calls that give none
+            (and for :attr:`latency` before the first call).
+        channels: channels per track the input must have (``None``: any;
+            taken from each input's shape).
+        ceiling_db: the ceiling in dBFS, -60 to 24.
+        lookahead_ms: lookahead (attack) in ms, 0 to :data:`MAX_LOOKAHEAD_MS`;
+            rounded to whole frames; the latency.
+        release_ms: release time constant in ms (a step is recovered to 63%
+            after this time).
+        true_peak: detect inter-sample peaks (ITU-R BS.1770-4 Annex 2: 4x
+            oversampling below 96 kHz, 2x below 192 kHz); 6 more frames of
+            latency.
+        input_gain_db: gain before the limiter in dB, -60 to 60 (drive).
+        link: ``"all"`` (default: the channels of each track share one gain;
+            more than 16 channels are linked in blocks of 16 adjacent
+            channels), ``"stereo"`` (channels 0-1, 2-3, ... of each track),
+            ``"none"``, or a list of groups of channel indices (at most 16
+            each) applied to each track. Tracks of a 3-D array are never
+            linked to each other.
+        link_amount: 0 (unlinked) to 1 (fully linked).
+        isa: force an ISA; ``None`` uses :func:`lanedsp.isa`.
+
+    Two ways to run it:
+
+    * offline, ``limiter(audio, sample_rate)``: from the initial state,
+      **latency compensated**: the result has the input's shape and its
+      samples at the input's frames (the input is followed by
+      :attr:`latency` frames of silence and the first :attr:`latency`
+      output frames are dropped);
+    * streaming, ``limiter.process(chunk, sample_rate)`` chunk after chunk:
+      each result has its chunk's shape and lags the input by
+      :attr:`latency` frames (the first :attr:`latency` frames of the
+      stream are silence); at the end, :meth:`flush` returns the last
+      :attr:`latency` frames. The concatenated chunks, without their first
+      :attr:`latency` frames, plus the flush equal the offline result.
+    """
+
+    def __init__(
+        self,
+        sample_rate: Optional[float] = None,
+        channels: Optional[int] = None,
+        ceiling_db: float = -1.0,
+        lookahead_ms: float = 5.0,
+        release_ms: float = 50.0,
+        true_peak: bool = False,
+        input_gain_db: float = 0.0,
+        link: LinkSpec = "all",
+        link_amount: float = 1.0,
+        *,
+        isa: Optional[str] = None,
+    ) -> None:
+        super().__init__(isa)
+        self._sample_rate = None if sample_rate is None else _sample_rate(sample_rate)
+        if channels is not None:
+            if isinstance(channels, (bool, np.bool_)) or not isinstance(channels, numbers.Integral):
+                raise TypeError(f"channels must be an integer or None, got {channels!r}")
+            if channels < 1:
+                raise ValueError(f"channels must be at least 1, got {channels}")
+            channels = int(channels)
+        self._channels = channels
+        if not isinstance(true_peak, (bool, np.bool_)):
+            raise TypeError(f"true_peak must be True or False, got {true_peak!r}")
+        self._values: Dict[str, Any] = {
+            "ceiling_db": _number("ceiling_db", ceiling_db),
+            "lookahead_ms": _number("lookahead_ms", lookahead_ms),
+            "release_ms": _number("release_ms", release_ms),
+            "true_peak": bool(true_peak),
+            "input_gain_db": _number("input_gain_db", input_gain_db),
+            "link_amount": _number("link_amount", link_amount),
+        }
+        self._check(self._values)
+        self._link = Compressor._link_spec(link)
+        self._last: Optional[Tuple[Tuple[int, ...], np.dtype]] = None
+
+    # -- settings ---------------------------------------------------------
+
+    @staticmethod
+    def _args(values: Dict[str, Any]) -> Tuple[Any, ...]:
+        return (
+            values["ceiling_db"],
+            values["lookahead_ms"] * 1e-3,
+            values["release_ms"] * 1e-3,
+            values["true_peak"],
+            values["input_gain_db"],
+        )
+
+    def _check(self, values: Dict[str, Any], sample_rate: float = 48_000.0) -> Any:
+        # Validates through the crate so bad settings fail here.
+        return _lanedsp.Limit(sample_rate, 1, *self._args(values), [], values["link_amount"])
+
+    def _groups(self, tracks: int, channels: int) -> List[List[int]]:
+        if self._link == "none" or channels == 1 and isinstance(self._link, str):
+            return []
+        if self._link == "stereo":
+            per_track = [list(range(c, c + 2)) for c in range(0, channels - 1, 2)]
+        elif self._link == "all":
+            per_track = [
+                list(range(c, min(c + MAX_LINK, channels))) for c in range(0, channels, MAX_LINK)
+            ]
+            per_track = [g for g in per_track if len(g) > 1]
+        else:
+            per_track = self._link  # type: ignore[assignment]
+            for group in per_track:
+                for c in group:
+                    if c >= channels:
+                        raise ValueError(
+                            f"link group {group} names channel {c}, but the audio has "
+                            f"{channels} channel{'s' if channels != 1 else ''} per track"
+                        )
+        return [[t * channels + c for c in group] for t in range(tracks) for group in per_track]
+
+    def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
+        try:
+            return _lanedsp.Limit(
+                sample_rate,
+                tracks * channels,
+                *self._args(self._values),
+                self._groups(tracks, channels),
+                self._values["link_amount"],
+                self._isa,
+            )
+        except ValueError as err:
+            if "link" in str(err) or "group" in str(err):
+                raise ValueError(f"link={self._link!r} with {channels} channels per track: {err}") from None
+            raise
+
+    def _set(self, kwarg: str, value: Any) -> None:
+        values = dict(self._values, **{kwarg: value})
+        self._check(values)
+        self._values = values
+        if self._proc is not None:  # the state is kept unless the latency changes
+            self._proc.set_settings(*self._args(values), values["link_amount"])
+
+    # -- processing -------------------------------------------------------
+
+    def _block(self, audio: Any, sample_rate: Optional[float]) -> Tuple[_Block, Any]:
+        block = _Block(audio, "audio")
+        if self._channels is not None and block.channels != self._channels:
+            raise ValueError(
+                f"this limiter was made for {self._channels} channel"
+                f"{'s' if self._channels != 1 else ''} per track; the audio has "
+                f"{block.channels} (shape {block.shape})"
+            )
+        sr = _sample_rate(self._sample_rate if sample_rate is None else sample_rate)
+        return block, self._processor(sr, block)
+
+    def process(
+        self, audio: np.ndarray, sample_rate: Optional[float] = None, reset: bool = False
+    ) -> np.ndarray:
+        """Streams one chunk, continuing from the previous call's state
+        (unless ``reset``), and returns a new array of the same shape and
+        dtype that lags the input by :attr:`latency` frames. A change of
+        sample rate or channel layout starts afresh."""
+        block, proc = self._block(audio, sample_rate)
+        if reset:
+            proc.reset()
+        out = block.run(proc.process)
+        self._last = (block.shape, block.dtype)
+        return out
+
+    def flush(self) -> np.ndarray:
+        """The last :attr:`latency` frames of the stream (the input still in
+        the delay line), shaped like the last chunk's channel axes with
+        :attr:`latency` frames, in its dtype; the limiter is then as after
+        that much silence. Before any call: an empty float32 array."""
+        if self._proc is None or self._last is None:
+            return np.zeros(0, dtype=np.float32)
+        shape, dtype = self._last
+        frames = self._proc.latency
+        out = np.empty(frames * self._proc.channels, dtype=np.float32)
+        self._proc.flush(out, False)
+        out = out.reshape(shape[:-1] + (frames,))
+        return out.astype(np.float64) if dtype == np.float64 else out
+
+    def __call__(self, audio: np.ndarray, sample_rate: Optional[float] = None) -> np.ndarray:
+        """Offline: limits ``audio`` from the initial state and returns the
+        latency-compensated result, of the same shape and dtype, each sample
+        at its input's frame (the whole input, none of it left in the delay
+        line)."""
+        block, proc = self._block(audio, sample_rate)
+        proc.reset()
+        latency = proc.latency
+        if latency == 0:
+            out = block.run(proc.process)
+        else:
+            if not isinstance(audio, np.ndarray):  # pragma: no cover - _Block checked it
+                raise TypeError("audio must be a numpy.ndarray")
+            pad = [(0, 0)] * (audio.ndim - 1) + [(0, latency)]
+            dtype = np.float32 if block.dtype == np.float32 else np.float64
+            padded = np.pad(np.asarray(audio, dtype=dtype), pad)
+            out = _Block(padded, "audio").run(proc.process)[..., latency:]
+            out = np.ascontiguousarray(out)
+        self._last = (block.shape, block.dtype)
+        return out
+
+    # -- attributes -------------------------------------------------------
+
+    @property
+    def latency(self) -> int:
+        """Frames from input to output: the lookahead in frames, plus 6 with
+        ``true_peak``, at the last call's sample rate (or the constructor's
+        before any call)."""
+        if self._proc is not None:
+            return int(self._proc.latency)
+        if self._sample_rate is None:
+            raise ValueError("latency depends on the sample rate: give sample_rate to the constructor or process audio first")
+        return int(self._check(self._values, self._sample_rate).latency)
+
+    @property
+    def sample_rate(self) -> Optional[float]:
+        """The default sample rate given to the constructor, or None."""
+        return self._sample_rate
+
+    @property
+    def channels(self) -> Optional[int]:
+        """Channels per track the input must have, or None (any)."""
+        return self._channels
+
+    @property
+    def true_peak(self) -> bool:
+        """Whether inter-sample peaks are detected; setting it resets the
+        limiter (the latency changes)."""
+        return bool(self._values["true_peak"])
+
+    @true_peak.setter
+    def true_peak(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"true_peak must be True or False, got {value!r}")
+        self._set("true_peak", bool(value))
+
+    @property
+    def link(self) -> Union[str, List[List[int]]]:
+        """The link layout; setting it rebuilds the processor (its state
+        starts afresh)."""
+        return self._link
+
+    @link.setter
+    def link(self, value: LinkSpec) -> None:
+        self._link = Compressor._link_spec(value)
+        self._proc = None
+
+    def gain(self) -> np.ndarray:
+        """The current linear gain of each channel after the last call (1
+        when not limiting), shaped like the channel axes of the last input
+        (empty before any call)."""
+        if self._proc is None or self._key is None:
+            return np.zeros(0, dtype=np.float32)
+        tracks, channels = self._key[1]
+        g = np.asarray(self._proc.gain(), dtype=np.float32)
+        return g.reshape(channels) if tracks == 1 else g.reshape(tracks, channels)
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={getattr(self, name)!r}" for name in _LIMITER_KWARGS]
+        sr = "" if self._sample_rate is None else f"sample_rate={self._sample_rate:g}, "
+        ch = "" if self._channels is None else f"channels={self._channels}, "
+        return (
+            f"lanedsp.Limiter({sr}{ch}{', '.join(parts)}, true_peak={self.true_peak!r}, "
+            f"link={self._link!r}, isa={self.isa!r})"
+        )
+
+
+_LIMITER_KWARGS = ("ceiling_db", "lookahead_ms", "release_ms", "input_gain_db", "link_amount")
+
+
+def _limiter_property(kwarg: str) -> property:
+    def get(self: Limiter) -> float:
+        return float(self._values[kwarg])
+
+    def set(self: Limiter, value: float) -> None:
+        self._set(kwarg, _number(kwarg, value))
+
+    doc = f"{kwarg}; settable between calls (the state is kept, except that a new lookahead resets)."
+    return property(get, set, doc=doc)
+
+
+for _kwarg in _LIMITER_KWARGS:
+    setattr(Limiter, _kwarg, _limiter_property(_kwarg))
 del _kwarg

@@ -158,3 +158,67 @@ class Compressor:
     def gain_reduction_db(self) -> npt.NDArray[np.float32]:
         """The current gain change in dB of each channel after the last
         call (makeup excluded)."""
+
+#: Longest limiter lookahead in milliseconds.
+MAX_LOOKAHEAD_MS: float
+
+class Limiter:
+    """Lookahead brickwall limiter: no output sample exceeds ``ceiling_db``,
+    for any input; every channel of every track in SIMD lanes. Linked
+    channels (``link="all"`` by default: the channels of each track, in
+    blocks of 16) share their deepest reduction.
+
+    ``limiter(audio, sample_rate)`` is the offline call: from the initial
+    state, latency compensated (same shape, each sample at its input's
+    frame). ``limiter.process(chunk, sample_rate)`` streams (each result
+    lags by :attr:`latency` frames) and :meth:`flush` returns the tail."""
+
+    def __init__(
+        self,
+        sample_rate: Optional[float] = None,
+        channels: Optional[int] = None,
+        ceiling_db: float = -1.0,
+        lookahead_ms: float = 5.0,
+        release_ms: float = 50.0,
+        true_peak: bool = False,
+        input_gain_db: float = 0.0,
+        link: LinkSpec = "all",
+        link_amount: float = 1.0,
+        *,
+        isa: Optional[IsaName] = None,
+    ) -> None: ...
+    ceiling_db: float
+    lookahead_ms: float
+    release_ms: float
+    input_gain_db: float
+    link_amount: float
+    true_peak: bool
+    link: Union[str, List[List[int]]]
+    @property
+    def sample_rate(self) -> Optional[float]:
+        """The default sample rate given to the constructor, or None."""
+    @property
+    def channels(self) -> Optional[int]:
+        """Channels per track the input must have, or None (any)."""
+    @property
+    def latency(self) -> int:
+        """Frames from input to output: the lookahead in frames, plus 6 with
+        true peak (at the last call's sample rate, or the constructor's)."""
+    @property
+    def isa(self) -> str:
+        """The ISA this object's processors run on."""
+    def __call__(self, audio: npt.NDArray[_Float], sample_rate: Optional[float] = None) -> npt.NDArray[_Float]:
+        """Offline: from the initial state, latency compensated; same shape
+        and dtype out, each sample at its input's frame."""
+    def process(
+        self, audio: npt.NDArray[_Float], sample_rate: Optional[float] = None, reset: bool = False
+    ) -> npt.NDArray[_Float]:
+        """Streaming: continues from the previous call's state unless
+        ``reset``; the result lags the input by :attr:`latency` frames."""
+    def flush(self) -> npt.NDArray[Any]:
+        """The last :attr:`latency` frames of the stream, shaped like the
+        last chunk's channel axes with :attr:`latency` frames."""
+    def reset(self) -> None:
+        """Empties the delay line and restores unity gain."""
+    def gain(self) -> npt.NDArray[np.float32]:
+        """The current linear gain of each channel after the last call."""

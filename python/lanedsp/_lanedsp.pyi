@@ -58,3 +58,44 @@ class Dynamics:
     def channels(self) -> int: ...
     @property
     def isa(self) -> str: ...
+
+MAX_LOOKAHEAD_MS: float
+
+class Limit:
+    def __init__(
+        self,
+        sample_rate: float,
+        channels: int,
+        ceiling_db: float,
+        lookahead_s: float,
+        release_s: float,
+        true_peak: bool,
+        input_gain_db: float,
+        groups: List[List[int]],
+        link_amount: float = 1.0,
+        isa: Optional[str] = None,
+    ) -> None: ...
+    def process(
+        self,
+        input: Optional[npt.NDArray[np.float32]],
+        output: npt.NDArray[np.float32],
+        interleaved: bool,
+    ) -> None: ...
+    def flush(self, output: npt.NDArray[np.float32], interleaved: bool) -> None: ...
+    def set_settings(
+        self,
+        ceiling_db: float,
+        lookahead_s: float,
+        release_s: float,
+        true_peak: bool,
+        input_gain_db: float,
+        link_amount: float = 1.0,
+    ) -> None: ...
+    def reset(self) -> None: ...
+    def gain(self) -> List[float]: ...
+    @property
+    def latency(self) -> int: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def isa(self) -> str: ...

@@ -13,8 +13,8 @@
 use std::fmt::Display;
 
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor,
-    Settings, Sidechain, Time,
+    Buffers, Compressor, Detection, EnvelopeFollower, Isa, Limiter, LimiterSettings, LinkMode,
+    Makeup, Mode, Processor, Settings, Sidechain, Time,
 };
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -498,12 +498,189 @@ impl Dynamics {
     }
 }
 
-/// The extension module: `Envelope`, `Dynamics`, `preset`, `isa`,
+/// A lookahead limiter for a fixed sample rate and channel count (the
+/// low-level object behind `lanedsp.Limiter`).
+#[pyclass(module = "lanedsp._lanedsp")]
+struct Limit {
+    inner: Limiter,
+}
+
+/// `LimiterSettings` from the Python layer's values (times in seconds).
+fn limiter_settings(
+    ceiling_db: f32,
+    lookahead_s: f32,
+    release_s: f32,
+    true_peak: bool,
+    input_gain_db: f32,
+    link_amount: f32,
+) -> LimiterSettings {
+    LimiterSettings {
+        ceiling_db,
+        lookahead: lookahead_s,
+        release: Time::Seconds(release_s),
+        true_peak,
+        input_gain_db,
+        link_amount,
+    }
+}
+
+#[pymethods]
+impl Limit {
+    /// A limiter for `channels` channels at `sample_rate` Hz: ceiling and
+    /// input gain in dB, lookahead and release in seconds, the link
+    /// `groups` (lists of channel indices, at most 16 each) linked by
+    /// `link_amount`, on `isa` (`None`: the process-wide selection).
+    #[new]
+    #[pyo3(signature = (sample_rate, channels, ceiling_db, lookahead_s, release_s, true_peak, input_gain_db, groups, link_amount=1.0, isa=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        sample_rate: f32,
+        channels: usize,
+        ceiling_db: f32,
+        lookahead_s: f32,
+        release_s: f32,
+        true_peak: bool,
+        input_gain_db: f32,
+        groups: Vec<Vec<usize>>,
+        link_amount: f32,
+        isa: Option<&str>,
+    ) -> PyResult<Self> {
+        let isa = parse_isa(isa)?;
+        let settings = limiter_settings(
+            ceiling_db,
+            lookahead_s,
+            release_s,
+            true_peak,
+            input_gain_db,
+            link_amount,
+        );
+        let mut inner = Limiter::new(sample_rate, channels, settings)
+            .and_then(|l| l.with_isa(isa))
+            .map_err(value_error)?;
+        if !groups.is_empty() {
+            inner.set_link_groups(&groups).map_err(value_error)?;
+        }
+        Ok(Limit { inner })
+    }
+
+    /// Processes flat `float32` buffers of `self.channels` channels:
+    /// `input` into `output`, or `output` in place when `input` is `None`.
+    /// The output lags the input by `latency` frames.
+    #[pyo3(signature = (input, output, interleaved))]
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        input: Option<PyReadonlyArray1<'_, f32>>,
+        output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let inner = &mut self.inner;
+        process_block(
+            py,
+            channels,
+            interleaved,
+            input,
+            output,
+            None,
+            |buffers, _| inner.process(buffers),
+        )
+    }
+
+    /// Writes the last `latency` frames (the input still in the delay
+    /// line) into `output`, a flat buffer of `latency * channels` samples,
+    /// planar or interleaved; the limiter is then as after that much
+    /// silence.
+    fn flush(
+        &mut self,
+        py: Python<'_>,
+        mut output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let frames = self.inner.latency();
+        let channels = self.inner.channels();
+        let out = slice_mut("output", &mut output)?;
+        if out.len() != frames * channels {
+            return Err(PyValueError::new_err(format!(
+                "the flush needs {} samples ({frames} frames of {channels} channels), got {}",
+                frames * channels,
+                out.len()
+            )));
+        }
+        let inner = &mut self.inner;
+        py.detach(move || {
+            if interleaved {
+                inner.flush_interleaved(out)
+            } else {
+                let mut bufs = Layout::split_mut(out, frames, channels);
+                inner.flush_planar(&mut bufs)
+            }
+        })
+        .map_err(value_error)
+    }
+
+    /// Changes ceiling, release, input gain and link amount (the state is
+    /// kept); a new lookahead or true-peak choice resets the limiter.
+    #[pyo3(signature = (ceiling_db, lookahead_s, release_s, true_peak, input_gain_db, link_amount=1.0))]
+    fn set_settings(
+        &mut self,
+        ceiling_db: f32,
+        lookahead_s: f32,
+        release_s: f32,
+        true_peak: bool,
+        input_gain_db: f32,
+        link_amount: f32,
+    ) -> PyResult<()> {
+        let settings = limiter_settings(
+            ceiling_db,
+            lookahead_s,
+            release_s,
+            true_peak,
+            input_gain_db,
+            link_amount,
+        );
+        self.inner.set_settings(settings).map_err(value_error)
+    }
+
+    /// Empties the delay line and restores unity gain.
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The current linear gain of each channel (1 when not limiting).
+    fn gain(&self) -> Vec<f32> {
+        (0..self.inner.channels())
+            .map(|c| self.inner.gain(c).unwrap_or(1.0))
+            .collect()
+    }
+
+    /// Frames from input to output.
+    #[getter]
+    fn latency(&self) -> usize {
+        self.inner.latency()
+    }
+
+    /// Number of channels.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    /// The ISA this processor runs on.
+    #[getter]
+    fn isa(&self) -> &'static str {
+        self.inner.isa().name()
+    }
+}
+
+/// The extension module: `Envelope`, `Dynamics`, `Limit`, `preset`, `isa`,
 /// `available_isas` and `isa_selection`.
 #[pymodule]
 fn _lanedsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Envelope>()?;
     m.add_class::<Dynamics>()?;
+    m.add_class::<Limit>()?;
+    m.add("MAX_LOOKAHEAD_MS", lanedsp::MAX_LOOKAHEAD * 1000.0)?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(isa, m)?)?;
     m.add_function(wrap_pyfunction!(available_isas, m)?)?;
