@@ -67,7 +67,17 @@ impl Gate {
         }
         let mean = self.sum.iter().sum::<f64>() / n as f64;
         let gate = factor * mean;
-        let first = (0..BINS).find(|&b| Gate::centre(b) >= gate).unwrap_or(BINS);
+        // The first bin whose centre reaches the gate: from the gate's
+        // loudness, then checked against the centres themselves (so the
+        // rounding of `log10` and `pow` cannot move it).
+        let guess = ((lufs(gate) + 70.0) * BINS_PER_LU - 0.5).ceil().max(0.0) as usize;
+        let mut first = guess.min(BINS);
+        while first > 0 && Gate::centre(first - 1) >= gate {
+            first -= 1;
+        }
+        while first < BINS && Gate::centre(first) < gate {
+            first += 1;
+        }
         Some((first, self.count[first..].iter().sum()))
     }
 }
