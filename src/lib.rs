@@ -54,7 +54,7 @@ pub use lanedsp_kernels::reference::biquad::{
 };
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
 pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
-pub use loudness::LoudnessMeter;
+pub use loudness::{Loudness, LoudnessMeter};
 pub use params::MAX_CHANNELS;
 pub use processor::Processor;
 pub use time::Time;

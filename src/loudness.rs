@@ -82,6 +82,46 @@ impl Gate {
     }
 }
 
+/// One programme: its channels, the last 30 sub-blocks' weighted sums of
+/// squares (a ring) and its gated blocks.
+#[derive(Clone, Debug)]
+struct Programme {
+    channels: Vec<usize>,
+    ring: [f64; 30],
+    integrated: Gate,
+    range: Gate,
+}
+
+impl Programme {
+    fn new(channels: Vec<usize>) -> Programme {
+        Programme {
+            channels,
+            ring: [0.0; 30],
+            integrated: Gate::new(),
+            range: Gate::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.ring = [0.0; 30];
+        self.integrated.clear();
+        self.range.clear();
+    }
+}
+
+/// The readings of one programme of a [`LoudnessMeter`] (LUFS and LU).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Loudness {
+    /// Momentary loudness (last 400 ms); `-inf` for silence.
+    pub momentary: f64,
+    /// Short-term loudness (last 3 s); `-inf` for silence.
+    pub short_term: f64,
+    /// Integrated (gated) loudness; `-inf` when no block passed the gate.
+    pub integrated: f64,
+    /// Loudness range (EBU Tech 3342); `0` without blocks.
+    pub range: f64,
+}
+
 /// A loudness meter after ITU-R BS.1770-4 and EBU R128 (Tech 3341, 3342)
 /// for `channels` channels that form one programme: K-weighting, the
 /// per-channel weights, momentary (400 ms), short-term (3 s) and
@@ -135,12 +175,11 @@ pub struct LoudnessMeter {
     sub_frames: usize,
     /// Frames in the current sub-block so far.
     filled: usize,
-    /// The last 30 sub-blocks' weighted sums of squares (a ring).
-    ring: [f64; 30],
     /// Sub-blocks completed since the start (or reset).
     subs: u64,
-    integrated: Gate,
-    range: Gate,
+    /// The programmes (one, all channels, unless built with
+    /// [`LoudnessMeter::with_programmes`]).
+    programmes: Vec<Programme>,
     peaks: Vec<f32>,
 }
 
@@ -170,10 +209,8 @@ impl LoudnessMeter {
             sums: vec![0.0; channels],
             sub_frames,
             filled: 0,
-            ring: [0.0; 30],
             subs: 0,
-            integrated: Gate::new(),
-            range: Gate::new(),
+            programmes: vec![Programme::new((0..channels).collect())],
             peaks: vec![0.0; channels],
             plan,
         })
@@ -184,6 +221,60 @@ impl LoudnessMeter {
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
         self.engine = self.engine.on_isa(isa)?;
         Ok(self)
+    }
+
+    /// The same meter measuring several programmes side by side, each a
+    /// list of channels (every channel in at most one; a channel in none
+    /// is filtered but not measured): for example 16 stereo tracks as 32
+    /// channels in one call, all of them in the lanes. Each programme has
+    /// its own readings ([`LoudnessMeter::programme`]), the same bits as a
+    /// meter of its channels alone. Measurements so far are dropped.
+    pub fn with_programmes(mut self, programmes: &[Vec<usize>]) -> Result<Self> {
+        let channels = self.channels();
+        let mut seen = vec![false; channels];
+        for p in programmes {
+            for &c in p {
+                let c = params::channel_index(c, channels)?;
+                if std::mem::replace(&mut seen[c], true) {
+                    return Err(Error::Parameter {
+                        name: "programme channel",
+                        value: c as f32,
+                        expected: "in at most one programme",
+                    });
+                }
+            }
+        }
+        if programmes.is_empty() {
+            return Err(Error::Parameter {
+                name: "programmes",
+                value: 0.0,
+                expected: "at least one",
+            });
+        }
+        self.programmes = programmes.iter().cloned().map(Programme::new).collect();
+        self.reset();
+        Ok(self)
+    }
+
+    /// Number of programmes.
+    pub fn programmes(&self) -> usize {
+        self.programmes.len()
+    }
+
+    /// The readings of programme `p`.
+    pub fn programme(&self, p: usize) -> Result<Loudness> {
+        let p = params::channel_index(p, self.programmes.len())?;
+        Ok(self.readings(p))
+    }
+
+    fn readings(&self, p: usize) -> Loudness {
+        let prog = &self.programmes[p];
+        Loudness {
+            momentary: lufs(self.window(prog, 4)),
+            short_term: lufs(self.window(prog, 30)),
+            integrated: integrated(&prog.integrated),
+            range: range(&prog.range),
+        }
     }
 
     /// Sets the BS.1770 weight of one channel (finite, `>= 0`): `1.0` for
@@ -218,10 +309,10 @@ impl LoudnessMeter {
         self.state.clear();
         self.sums.fill(0.0);
         self.filled = 0;
-        self.ring = [0.0; 30];
         self.subs = 0;
-        self.integrated.clear();
-        self.range.clear();
+        for p in &mut self.programmes {
+            p.clear();
+        }
         self.peaks.fill(0.0);
     }
 
@@ -315,84 +406,68 @@ impl LoudnessMeter {
     }
 
     fn close_sub_block(&mut self) {
-        let weighted: f64 = self
-            .sums
-            .iter()
-            .zip(&self.weights)
-            .map(|(s, w)| s * w)
-            .sum();
-        self.ring[(self.subs % 30) as usize] = weighted;
-        self.subs += 1;
+        let subs = self.subs + 1;
+        let slot = (self.subs % 30) as usize;
+        for p in 0..self.programmes.len() {
+            let weighted: f64 = self.programmes[p]
+                .channels
+                .iter()
+                .map(|&c| self.sums[c] * self.weights[c])
+                .sum();
+            self.programmes[p].ring[slot] = weighted;
+        }
+        self.subs = subs;
         self.sums.fill(0.0);
         self.filled = 0;
-        if self.subs >= 4 {
-            self.integrated.add(self.window(4));
-        }
-        if self.subs >= 30 && (self.subs - 30).is_multiple_of(10) {
-            self.range.add(self.window(30));
+        for p in 0..self.programmes.len() {
+            if subs >= 4 {
+                let e = self.window(&self.programmes[p], 4);
+                self.programmes[p].integrated.add(e);
+            }
+            if subs >= 30 && (subs - 30).is_multiple_of(10) {
+                let e = self.window(&self.programmes[p], 30);
+                self.programmes[p].range.add(e);
+            }
         }
     }
 
     /// Mean square (weighted over channels) of the last `subs` completed
-    /// sub-blocks (fewer at the start count as silence).
-    fn window(&self, subs: usize) -> f64 {
+    /// sub-blocks of `prog` (fewer at the start count as silence).
+    fn window(&self, prog: &Programme, subs: usize) -> f64 {
         let have = (self.subs as usize).min(subs);
         let sum: f64 = (0..have)
-            .map(|i| self.ring[((self.subs - 1 - i as u64) % 30) as usize])
+            .map(|i| prog.ring[((self.subs - 1 - i as u64) % 30) as usize])
             .sum();
         sum / (subs * self.sub_frames) as f64
     }
 
-    /// Momentary loudness (LUFS) of the last 400 ms of completed
-    /// sub-blocks; `-inf` for silence.
+    /// Momentary loudness (LUFS) of the first programme (all channels,
+    /// unless [`LoudnessMeter::with_programmes`]) over the last 400 ms of
+    /// completed sub-blocks; `-inf` for silence.
     pub fn momentary(&self) -> f64 {
-        lufs(self.window(4))
+        self.readings(0).momentary
     }
 
-    /// Short-term loudness (LUFS) of the last 3 s of completed sub-blocks;
-    /// `-inf` for silence.
+    /// Short-term loudness (LUFS) of the first programme over the last 3 s
+    /// of completed sub-blocks; `-inf` for silence.
     pub fn short_term(&self) -> f64 {
-        lufs(self.window(30))
+        self.readings(0).short_term
     }
 
-    /// Integrated (gated) loudness in LUFS since the start or the last
-    /// [`LoudnessMeter::reset`]: the mean of the 400 ms blocks above -70
-    /// LUFS and above the relative gate 10 LU below their mean; `-inf`
-    /// when no block passed the absolute gate.
+    /// Integrated (gated) loudness in LUFS of the first programme since
+    /// the start or the last [`LoudnessMeter::reset`]: the mean of the
+    /// 400 ms blocks above -70 LUFS and above the relative gate 10 LU below
+    /// their mean; `-inf` when no block passed the absolute gate.
     pub fn integrated(&self) -> f64 {
-        let Some((first, n)) = self.integrated.relative(0.1) else {
-            return f64::NEG_INFINITY;
-        };
-        let sum: f64 = self.integrated.sum[first..].iter().sum();
-        if n == 0 {
-            f64::NEG_INFINITY
-        } else {
-            lufs(sum / n as f64)
-        }
+        self.readings(0).integrated
     }
 
-    /// Loudness range in LU (EBU Tech 3342): the spread between the 10th
-    /// and 95th percentiles of the 3 s blocks above -70 LUFS and above the
-    /// relative gate 20 LU below their mean; `0` without blocks.
+    /// Loudness range in LU (EBU Tech 3342) of the first programme: the
+    /// spread between the 10th and 95th percentiles of the 3 s blocks
+    /// above -70 LUFS and above the relative gate 20 LU below their mean;
+    /// `0` without blocks.
     pub fn loudness_range(&self) -> f64 {
-        let Some((first, n)) = self.range.relative(0.01) else {
-            return 0.0;
-        };
-        if n == 0 {
-            return 0.0;
-        }
-        let at = |p: f64| {
-            let index = ((n - 1) as f64 * p + 0.5) as u64;
-            let mut seen = 0;
-            for b in first..BINS {
-                seen += self.range.count[b];
-                if seen > index {
-                    return lufs(Gate::centre(b));
-                }
-            }
-            lufs(Gate::centre(BINS - 1))
-        };
-        at(0.95) - at(0.10)
+        self.readings(0).range
     }
 
     /// The largest sanitized sample magnitude of `channel` so far (linear;
@@ -401,4 +476,38 @@ impl LoudnessMeter {
         let channel = params::channel_index(channel, self.channels())?;
         Ok(self.peaks[channel])
     }
+}
+
+/// Integrated loudness from the 400 ms blocks of one programme.
+fn integrated(gate: &Gate) -> f64 {
+    let Some((first, n)) = gate.relative(0.1) else {
+        return f64::NEG_INFINITY;
+    };
+    if n == 0 {
+        return f64::NEG_INFINITY;
+    }
+    let sum: f64 = gate.sum[first..].iter().sum();
+    lufs(sum / n as f64)
+}
+
+/// Loudness range from the 3 s blocks of one programme.
+fn range(gate: &Gate) -> f64 {
+    let Some((first, n)) = gate.relative(0.01) else {
+        return 0.0;
+    };
+    if n == 0 {
+        return 0.0;
+    }
+    let at = |p: f64| {
+        let index = ((n - 1) as f64 * p + 0.5) as u64;
+        let mut seen = 0;
+        for b in first..BINS {
+            seen += gate.count[b];
+            if seen > index {
+                return lufs(Gate::centre(b));
+            }
+        }
+        lufs(Gate::centre(BINS - 1))
+    };
+    at(0.95) - at(0.10)
 }
