@@ -20,7 +20,7 @@
 //! ```
 //!
 //! Every value that enters an operation is `0` or normal: the input and
-//! every output pass [`sanitize`](super::sanitize) (`|v| < 2^-96` gives `0`,
+//! every output pass [`sanitize`] (`|v| < 2^-96` gives `0`,
 //! NaN gives `0`, the rest is clamped to `2^60`), the history holds only
 //! such values, and every non-zero coefficient is at least `2^-30`. The
 //! history is the state flush: a state below the input floor restarts from
