@@ -54,7 +54,7 @@ fn info() {
     println!("available ISAs: {}", names(&lanedsp::available_isas()));
     println!("selected:       {selection}");
     println!(
-        "override with:  {}=scalar|avx2|avx512|neon, or --isa on compress and bench",
+        "override with:  {}=scalar|avx2|avx512|neon, or --isa on compress, limit and bench",
         lanedsp::ISA_ENV
     );
     println!("\n ISA       channels per register");
