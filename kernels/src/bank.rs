@@ -49,6 +49,22 @@ impl Bank {
         &mut self.data[w * self.stride..(w + 1) * self.stride]
     }
 
+    /// Floats from one row to the next (the padded channel count).
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Every row, one after the other (`row(w)` is
+    /// `data()[w * stride()..][..stride()]`).
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Every row, mutable.
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        &mut self.data
+    }
+
     /// Sets every value, padding included, to `0.0`.
     pub fn clear(&mut self) {
         self.data.fill(0.0);

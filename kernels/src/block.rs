@@ -11,8 +11,10 @@
 //!
 //! The driver ([`crate::Engine::run_block`]) gathers the group's channels
 //! from any buffer layout into the tile (frame-major: frame `f`, register
-//! `r` of the group at `tile[(f * registers + r) * LANES..]`, padding slots
-//! `0.0`), calls [`BlockKernel::process`] and scatters the used slots back.
+//! `r` of the group at `tile[f * stride + r * LANES..]`, padding slots
+//! `0.0`), calls [`BlockKernel::process`] and scatters the used slots back;
+//! when the group's channels are adjacent in an interleaved buffer, the
+//! tile *is* the buffer (`stride` is then the channel count).
 //! A kernel therefore sees one layout only, and a new kernel needs no
 //! change to the driver. Every ISA runs the same kernel code over
 //! [`Lanes`], so the output is the same bits on each.
@@ -100,6 +102,12 @@ pub struct Group<'a> {
     pub registers: usize,
     /// Frames processed before this tile (the same for every slot).
     pub frame: u64,
+    /// Floats from one frame of the tile to the next (at least
+    /// `registers * LANES`): register `r` of frame `f` is at
+    /// `tile[f * stride + r * LANES..]`.
+    pub stride: usize,
+    /// The same for the key.
+    pub key_stride: usize,
 }
 
 /// A per-slot kernel with history, run over tiles of frames.
@@ -166,13 +174,13 @@ pub fn link_min<S: Lanes>(s: S, regs: &mut [S::V], block: &[S::V]) {
 pub fn per_frame<S: Lanes>(
     s: S,
     tile: &mut [f32],
-    registers: usize,
+    group: &Group<'_>,
     frames: usize,
     mut f: impl FnMut(usize, usize, S::V) -> S::V,
 ) {
     for frame in 0..frames {
-        for r in 0..registers {
-            let at = (frame * registers + r) * S::LANES;
+        for r in 0..group.registers {
+            let at = frame * group.stride + r * S::LANES;
             let y = f(frame, r, s.load(&tile[at..]));
             s.store(&mut tile[at..], y);
         }

@@ -2,6 +2,7 @@
 //! gathered from the call's layout into a frame-major tile and scattered
 //! back (see [`crate::block`]).
 
+use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
 use crate::block::{BlockKernel, GROUP_SLOTS, Group, History, TILE_FRAMES};
 use crate::job::LaneJob;
@@ -32,10 +33,11 @@ pub(crate) fn registers<S: Lanes>(plan: &Plan) -> usize {
     plan.max_block().div_ceil(S::LANES).max(1)
 }
 
+/// The group's slots of planar `planes`, frames `f0..f0 + n`, into the
+/// tile (padding slots `0.0`).
 #[inline(always)]
-fn gather_input(
-    buffers: &Buffers<'_, '_, '_>,
-    channels: usize,
+fn gather_planes<P: AsRef<[f32]>>(
+    planes: &[P],
     slots: &Channels,
     width: usize,
     f0: usize,
@@ -43,84 +45,22 @@ fn gather_input(
     tile: &mut [f32],
 ) {
     for (k, ch) in slots[..width].iter().enumerate() {
+        let column = tile[k..].iter_mut().step_by(width).take(n);
         match *ch {
-            None => {
-                for f in 0..n {
-                    tile[f * width + k] = 0.0;
-                }
-            }
+            None => column.for_each(|t| *t = 0.0),
             Some(c) => {
-                let src: &[f32] = match buffers {
-                    Buffers::Planar { input, .. } => &input[c][f0..f0 + n],
-                    Buffers::PlanarInPlace { bufs } => &bufs[c][f0..f0 + n],
-                    Buffers::Interleaved { input, .. } => {
-                        gather_strided(input, channels, c, f0, n, width, k, tile);
-                        continue;
-                    }
-                    Buffers::InterleavedInPlace { buf } => {
-                        gather_strided(buf, channels, c, f0, n, width, k, tile);
-                        continue;
-                    }
-                };
-                for (f, &x) in src.iter().enumerate() {
-                    tile[f * width + k] = x;
+                for (t, &x) in column.zip(&planes[c].as_ref()[f0..f0 + n]) {
+                    *t = x;
                 }
             }
         }
     }
 }
 
+/// The inverse of [`gather_planes`] for the used slots.
 #[inline(always)]
-fn gather_key(
-    key: &Key<'_, '_>,
-    channels: usize,
-    slots: &Channels,
-    width: usize,
-    f0: usize,
-    n: usize,
-    tile: &mut [f32],
-) {
-    for (k, ch) in slots[..width].iter().enumerate() {
-        match (*ch, key) {
-            (None, _) => {
-                for f in 0..n {
-                    tile[f * width + k] = 0.0;
-                }
-            }
-            (Some(c), Key::Planar(planes)) => {
-                for (f, &x) in planes[c][f0..f0 + n].iter().enumerate() {
-                    tile[f * width + k] = x;
-                }
-            }
-            (Some(c), Key::Interleaved(buf)) => {
-                gather_strided(buf, channels, c, f0, n, width, k, tile)
-            }
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn gather_strided(
-    src: &[f32],
-    channels: usize,
-    c: usize,
-    f0: usize,
-    n: usize,
-    width: usize,
-    k: usize,
-    tile: &mut [f32],
-) {
-    let rows = src[f0 * channels + c..].iter().step_by(channels).take(n);
-    for (f, &x) in rows.enumerate() {
-        tile[f * width + k] = x;
-    }
-}
-
-#[inline(always)]
-fn scatter(
-    buffers: &mut Buffers<'_, '_, '_>,
-    channels: usize,
+fn scatter_planes(
+    planes: &mut [&mut [f32]],
     slots: &Channels,
     width: usize,
     f0: usize,
@@ -128,46 +68,122 @@ fn scatter(
     tile: &[f32],
 ) {
     for (k, ch) in slots[..width].iter().enumerate() {
-        let Some(c) = *ch else { continue };
-        let dst: &mut [f32] = match buffers {
-            Buffers::Planar { output, .. } => &mut output[c][f0..f0 + n],
-            Buffers::PlanarInPlace { bufs } => &mut bufs[c][f0..f0 + n],
-            Buffers::Interleaved { output, .. } => {
-                let rows = output[f0 * channels + c..].iter_mut().step_by(channels);
-                for (f, y) in rows.take(n).enumerate() {
-                    *y = tile[f * width + k];
-                }
-                continue;
+        if let Some(c) = *ch {
+            let column = tile[k..].iter().step_by(width);
+            for (y, &t) in planes[c][f0..f0 + n].iter_mut().zip(column) {
+                *y = t;
             }
-            Buffers::InterleavedInPlace { buf } => {
-                let rows = buf[f0 * channels + c..].iter_mut().step_by(channels);
-                for (f, y) in rows.take(n).enumerate() {
-                    *y = tile[f * width + k];
-                }
-                continue;
-            }
-        };
-        for (f, y) in dst.iter_mut().enumerate() {
-            *y = tile[f * width + k];
         }
     }
+}
+
+/// The group's slots of interleaved `src`, frames `f0..f0 + n`, into the
+/// tile: frame by frame, a contiguous run of channels as one copy.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn gather_frames(
+    src: &[f32],
+    channels: usize,
+    slots: &Channels,
+    run: Option<(usize, usize)>,
+    width: usize,
+    f0: usize,
+    n: usize,
+    tile: &mut [f32],
+) {
+    let rows = src[f0 * channels..(f0 + n) * channels].chunks_exact(channels);
+    for (row, out) in rows.zip(tile.chunks_exact_mut(width)) {
+        match run {
+            Some((c0, len)) => {
+                out[..len].copy_from_slice(&row[c0..c0 + len]);
+                out[len..].fill(0.0);
+            }
+            None => {
+                for (o, ch) in out.iter_mut().zip(slots) {
+                    *o = ch.map_or(0.0, |c| row[c]);
+                }
+            }
+        }
+    }
+}
+
+/// The inverse of [`gather_frames`] for the used slots.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn scatter_frames(
+    dst: &mut [f32],
+    channels: usize,
+    slots: &Channels,
+    run: Option<(usize, usize)>,
+    width: usize,
+    f0: usize,
+    n: usize,
+    tile: &[f32],
+) {
+    let rows = dst[f0 * channels..(f0 + n) * channels].chunks_exact_mut(channels);
+    for (row, out) in rows.zip(tile.chunks_exact(width)) {
+        match run {
+            Some((c0, len)) => row[c0..c0 + len].copy_from_slice(&out[..len]),
+            None => {
+                for (o, ch) in out.iter().zip(&slots[..width]) {
+                    if let Some(c) = *ch {
+                        row[c] = *o;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Some((c0, len))` when the group's used slots are channels
+/// `c0..c0 + len` in order, followed only by padding.
+fn contiguous(slots: &Channels, width: usize) -> Option<(usize, usize)> {
+    let c0 = slots[0]?;
+    let len = slots[..width].iter().take_while(|c| c.is_some()).count();
+    let in_order = (0..len).all(|k| slots[k] == Some(c0 + k));
+    let rest_pad = slots[len..width].iter().all(Option::is_none);
+    (in_order && rest_pad).then_some((c0, len))
 }
 
 impl<K: BlockKernel> LaneJob for BlockJob<'_, '_, '_, '_, '_, K> {
     type Output = ();
 
+    /// One used slot runs on one-lane registers (compiled with this ISA's
+    /// features): a wide register would carry padding lanes for nothing
+    /// (docs/tuning.md, "Block kernels on one channel").
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
+        if S::LANES > 1 && self.plan.used() <= 1 {
+            self.body(Scalar);
+        } else {
+            self.body(s);
+        }
+    }
+}
+
+impl<K: BlockKernel> BlockJob<'_, '_, '_, '_, '_, K> {
+    #[inline(always)]
+    fn body<S: Lanes>(self, s: S) {
         let BlockJob {
             plan,
             params,
             state,
             history,
-            mut buffers,
+            buffers,
             key,
             frames,
             ..
         } = self;
+        // An interleaved call with a separate output copies its input there
+        // and runs in place, so whole groups of adjacent channels are
+        // processed where they are (the tile is the buffer, no gather).
+        let mut buffers = match buffers {
+            Buffers::Interleaved { input, output } => {
+                output.copy_from_slice(input);
+                Buffers::InterleavedInPlace { buf: output }
+            }
+            other => other,
+        };
         let channels = plan.channels();
         let registers = registers::<S>(plan);
         let width = registers * S::LANES;
@@ -180,14 +196,18 @@ impl<K: BlockKernel> LaneJob for BlockJob<'_, '_, '_, '_, '_, K> {
             for (k, slot) in slots[..width].iter_mut().enumerate() {
                 *slot = plan.channel(at + k);
             }
+            let run = contiguous(&slots, width);
             let mut f0 = 0;
             while f0 < frames {
                 let n = (frames - f0).min(TILE_FRAMES);
-                let tile = &mut tile[..n * width];
-                gather_input(&buffers, channels, &slots, width, f0, n, tile);
                 let key = key.as_ref().map(|key| {
                     let keys = &mut keys[..n * width];
-                    gather_key(key, channels, &slots, width, f0, n, keys);
+                    match key {
+                        Key::Planar(planes) => gather_planes(planes, &slots, width, f0, n, keys),
+                        Key::Interleaved(buf) => {
+                            gather_frames(buf, channels, &slots, run, width, f0, n, keys)
+                        }
+                    }
                     &*keys
                 });
                 let group = Group {
@@ -197,9 +217,46 @@ impl<K: BlockKernel> LaneJob for BlockJob<'_, '_, '_, '_, '_, K> {
                     at,
                     registers,
                     frame: start + f0 as u64,
+                    stride: width,
+                    key_stride: width,
                 };
-                K::process(s, group, tile, key, n);
-                scatter(&mut buffers, channels, &slots, width, f0, n, tile);
+                match &mut buffers {
+                    Buffers::InterleavedInPlace { buf } if run.is_some_and(|r| r.1 == width) => {
+                        let c0 = run.map_or(0, |r| r.0);
+                        let direct =
+                            &mut buf[f0 * channels + c0..(f0 + n - 1) * channels + c0 + width];
+                        K::process(
+                            s,
+                            Group {
+                                stride: channels,
+                                ..group
+                            },
+                            direct,
+                            key,
+                            n,
+                        );
+                    }
+                    Buffers::InterleavedInPlace { buf } => {
+                        let tile = &mut tile[..n * width];
+                        gather_frames(buf, channels, &slots, run, width, f0, n, tile);
+                        K::process(s, group, tile, key, n);
+                        scatter_frames(buf, channels, &slots, run, width, f0, n, tile);
+                    }
+                    Buffers::Planar { input, output } => {
+                        let tile = &mut tile[..n * width];
+                        gather_planes(input, &slots, width, f0, n, tile);
+                        K::process(s, group, tile, key, n);
+                        scatter_planes(output, &slots, width, f0, n, tile);
+                    }
+                    Buffers::PlanarInPlace { bufs } => {
+                        let tile = &mut tile[..n * width];
+                        gather_planes(bufs, &slots, width, f0, n, tile);
+                        K::process(s, group, tile, key, n);
+                        scatter_planes(bufs, &slots, width, f0, n, tile);
+                    }
+                    // Became in place above.
+                    Buffers::Interleaved { .. } => {}
+                }
                 f0 += n;
             }
             at += width;

@@ -174,7 +174,7 @@ impl<const N: usize> BlockKernel for Biquad<N> {
             let p = <Self as LaneKernel>::load_params(s, group.params, at);
             let mut st = <Self as LaneKernel>::load_state(s, group.state, at);
             for f in 0..frames {
-                let i = (f * regs + r) * S::LANES;
+                let i = f * group.stride + r * S::LANES;
                 let y = cascade(s, &p, &mut st, s.load(&tile[i..]));
                 s.store(&mut tile[i..], y);
             }

@@ -144,120 +144,159 @@ impl BlockKernel for Limiter {
         _key: Option<&[f32]>,
         frames: usize,
     ) {
-        let Group {
-            params,
-            state,
-            history,
-            at,
-            registers,
-            frame,
-        } = group;
-        let lanes = S::LANES;
-        let w = params.row(Self::WINDOW)[at] as usize;
-        let phases = params.row(Self::PHASES)[at] as usize;
-        let shape = LimiterShape {
-            lookahead: w - 1,
-            phases,
-        };
-        let d = shape.latency();
-        let rows = Rows::new(d, w);
-        let wv = s.splat(w as f32);
-        let zero = s.zero();
-        let mut ceiling = [zero; GROUP_SLOTS];
-        let mut gain = [zero; GROUP_SLOTS];
-        let mut release = [zero; GROUP_SLOTS];
-        let mut amount = [zero; GROUP_SLOTS];
-        let mut block = [zero; GROUP_SLOTS];
-        let mut pre_g = [zero; GROUP_SLOTS];
-        let mut pre_m = [zero; GROUP_SLOTS];
-        let mut level = [zero; GROUP_SLOTS];
-        for r in 0..registers {
-            let o = at + r * lanes;
-            ceiling[r] = get(s, params, Self::CEILING, o);
-            gain[r] = get(s, params, Self::GAIN, o);
-            release[r] = get(s, params, Self::RELEASE, o);
-            amount[r] = get(s, params, Self::AMOUNT, o);
-            block[r] = get(s, params, Self::BLOCK, o);
-            pre_g[r] = get(s, state, Self::PRE_G, o);
-            pre_m[r] = get(s, state, Self::PRE_M, o);
-            level[r] = get(s, state, Self::GAIN_STATE, o);
+        // Registers per group are a power of two (link blocks and lanes are).
+        match group.registers {
+            1 => run::<S, 1>(s, group, tile, frames),
+            2 => run::<S, 2>(s, group, tile, frames),
+            4 => run::<S, 4>(s, group, tile, frames),
+            8 => run::<S, 8>(s, group, tile, frames),
+            _ => run::<S, GROUP_SLOTS>(s, group, tile, frames),
         }
-        let phase_list = truepeak::phase_list(phases);
-        for f in 0..frames {
-            let n = frame + f as u64;
-            let i = (n % w as u64) as usize;
-            let mut xs = [zero; GROUP_SLOTS];
-            let mut gs = [zero; GROUP_SLOTS];
-            // Steps 1-3.
-            for r in 0..registers {
-                let o = at + r * lanes;
-                let t = (f * registers + r) * lanes;
-                let x = sanitize(s, s.mul(s.load(&tile[t..]), gain[r]));
-                let peak = if phases > 0 {
-                    let newest = (n % TAPS as u64) as usize;
-                    put(s, history, rows.past + newest, o, x);
-                    let mut past = [zero; TAPS];
-                    for (k, v) in past.iter_mut().enumerate() {
-                        *v = get(s, history, rows.past + (newest + TAPS - k) % TAPS, o);
-                    }
-                    let mut peak = s.max(s.abs(past[CENTRE]), s.abs(past[CENTRE - 1]));
-                    for &phase in phase_list {
-                        peak = s.max(peak, s.abs(interpolate(s, phase, &past)));
-                    }
-                    peak
-                } else {
-                    s.abs(x)
-                };
-                xs[r] = x;
-                gs[r] = s.div(ceiling[r], s.max(peak, ceiling[r]));
-            }
-            // Step 4.
-            let mut gmin = gs;
-            link_min(s, &mut gmin[..registers], &block[..registers]);
-            // Steps 5-7.
-            for r in 0..registers {
-                let o = at + r * lanes;
-                let t = (f * registers + r) * lanes;
-                let g = s.mul_add(amount[r], s.sub(gmin[r], gs[r]), gs[r]);
-                pre_g[r] = if i == 0 { g } else { s.min(pre_g[r], g) };
-                put(s, history, rows.cur_g + i, o, g);
-                let m = s.min(pre_g[r], get(s, history, rows.suf_g + i + 1, o));
-                pre_m[r] = if i == 0 { m } else { s.add(pre_m[r], m) };
-                put(s, history, rows.cur_m + i, o, m);
-                let a = s.div(s.add(get(s, history, rows.suf_m + i + 1, o), pre_m[r]), wv);
-                if i == w - 1 {
-                    for k in (0..w).rev() {
-                        let sg = s.min(
-                            get(s, history, rows.cur_g + k, o),
-                            get(s, history, rows.suf_g + k + 1, o),
-                        );
-                        put(s, history, rows.suf_g + k, o, sg);
-                        let sm = s.add(
-                            get(s, history, rows.cur_m + k, o),
-                            get(s, history, rows.suf_m + k + 1, o),
-                        );
-                        put(s, history, rows.suf_m + k, o, sm);
-                    }
+    }
+}
+
+/// `i + 1`, wrapping to 0 at `n`.
+#[inline(always)]
+fn next(i: usize, n: usize) -> usize {
+    if i + 1 == n { 0 } else { i + 1 }
+}
+
+/// [`Limiter::process`] for groups of `R` registers.
+#[inline(always)]
+fn run<S: Lanes, const R: usize>(s: S, group: Group<'_>, tile: &mut [f32], frames: usize) {
+    let Group {
+        params,
+        state,
+        history,
+        at,
+        frame,
+        stride: tile_stride,
+        ..
+    } = group;
+    let lanes = S::LANES;
+    let w = params.row(Limiter::WINDOW)[at] as usize;
+    let phases = params.row(Limiter::PHASES)[at] as usize;
+    let shape = LimiterShape {
+        lookahead: w - 1,
+        phases,
+    };
+    let d = shape.latency();
+    let rows = Rows::new(d, w);
+    let linked = params.row(Limiter::BLOCK)[at..at + R * lanes]
+        .iter()
+        .any(|&b| b > 1.0);
+    let wv = s.splat(w as f32);
+    let inv_w = s.splat(1.0 / w as f32);
+    let one = s.splat(1.0);
+    let zero = s.zero();
+    let p = |row: usize, r: usize| get(s, params, row, at + r * lanes);
+    let ceiling: [S::V; R] = core::array::from_fn(|r| p(Limiter::CEILING, r));
+    let neg_ceiling: [S::V; R] = core::array::from_fn(|r| s.sub(zero, ceiling[r]));
+    let gain: [S::V; R] = core::array::from_fn(|r| p(Limiter::GAIN, r));
+    let release: [S::V; R] = core::array::from_fn(|r| p(Limiter::RELEASE, r));
+    let amount: [S::V; R] = core::array::from_fn(|r| p(Limiter::AMOUNT, r));
+    let block: [S::V; R] = core::array::from_fn(|r| p(Limiter::BLOCK, r));
+    let st = |row: usize, r: usize| get(s, state, row, at + r * lanes);
+    let mut pre_g: [S::V; R] = core::array::from_fn(|r| st(Limiter::PRE_G, r));
+    let mut pre_m: [S::V; R] = core::array::from_fn(|r| st(Limiter::PRE_M, r));
+    let mut level: [S::V; R] = core::array::from_fn(|r| st(Limiter::GAIN_STATE, r));
+    let stride = history.stride();
+    let hist = history.data_mut();
+    // Offset of row `row`, register `r` of the group in `hist`.
+    let h = |row: usize, r: usize| row * stride + at + r * lanes;
+    let phase_list = truepeak::phase_list(phases);
+    let mut i = (frame % w as u64) as usize;
+    let mut delay_at = if d == 0 {
+        0
+    } else {
+        (frame % d as u64) as usize
+    };
+    let mut newest = (frame % TAPS as u64) as usize;
+    for f in 0..frames {
+        let mut xs = [zero; R];
+        let mut gs = [zero; R];
+        // Steps 1-3.
+        for r in 0..R {
+            let t = f * tile_stride + r * lanes;
+            let x = sanitize(s, s.mul(s.load(&tile[t..]), gain[r]));
+            let peak = if phases > 0 {
+                s.store(&mut hist[h(rows.past + newest, r)..], x);
+                let past: [S::V; TAPS] = core::array::from_fn(|k| {
+                    s.load(&hist[h(rows.past + (newest + TAPS - k) % TAPS, r)..])
+                });
+                let mut peak = s.max(s.abs(past[CENTRE]), s.abs(past[CENTRE - 1]));
+                for &phase in phase_list {
+                    peak = s.max(peak, s.abs(interpolate(s, phase, &past)));
                 }
-                level[r] = s.min(a, s.mul_add(release[r], s.sub(a, level[r]), level[r]));
-                let delayed = if d == 0 {
-                    xs[r]
-                } else {
-                    let slot = rows.delay + (n % d as u64) as usize;
-                    let old = get(s, history, slot, o);
-                    put(s, history, slot, o, xs[r]);
-                    old
-                };
-                let y = flush(s, s.mul(delayed, level[r]));
-                let neg = s.sub(zero, ceiling[r]);
-                s.store(&mut tile[t..], s.min(s.max(y, neg), ceiling[r]));
+                peak
+            } else {
+                s.abs(x)
+            };
+            xs[r] = x;
+            gs[r] = s.div(ceiling[r], s.max(peak, ceiling[r]));
+        }
+        // Step 4 (an unlinked slot's is the identity).
+        if linked {
+            let mut gmin = gs;
+            link_min(s, &mut gmin, &block);
+            for r in 0..R {
+                gs[r] = s.mul_add(amount[r], s.sub(gmin[r], gs[r]), gs[r]);
             }
         }
-        for r in 0..registers {
-            let o = at + r * lanes;
-            put(s, state, Self::PRE_G, o, pre_g[r]);
-            put(s, state, Self::PRE_M, o, pre_m[r]);
-            put(s, state, Self::GAIN_STATE, o, level[r]);
+        // Steps 5-7.
+        for r in 0..R {
+            let t = f * tile_stride + r * lanes;
+            let g = gs[r];
+            pre_g[r] = if i == 0 { g } else { s.min(pre_g[r], g) };
+            s.store(&mut hist[h(rows.cur_g + i, r)..], g);
+            let m = s.min(pre_g[r], s.load(&hist[h(rows.suf_g + i + 1, r)..]));
+            pre_m[r] = if i == 0 { m } else { s.add(pre_m[r], m) };
+            s.store(&mut hist[h(rows.cur_m + i, r)..], m);
+            let sum = s.add(s.load(&hist[h(rows.suf_m + i + 1, r)..]), pre_m[r]);
+            let a = s.select(s.eq(sum, wv), one, s.mul(sum, inv_w));
+            if i == w - 1 {
+                suffixes(s, hist, rows, w, |row| h(row, r));
+            }
+            level[r] = s.min(a, s.mul_add(release[r], s.sub(a, level[r]), level[r]));
+            let delayed = if d == 0 {
+                xs[r]
+            } else {
+                let slot = h(rows.delay + delay_at, r);
+                let old = s.load(&hist[slot..]);
+                s.store(&mut hist[slot..], xs[r]);
+                old
+            };
+            let y = flush(s, s.mul(delayed, level[r]));
+            s.store(&mut tile[t..], s.min(s.max(y, neg_ceiling[r]), ceiling[r]));
         }
+        i = next(i, w);
+        if d > 0 {
+            delay_at = next(delay_at, d);
+        }
+        newest = next(newest, TAPS);
+    }
+    for r in 0..R {
+        let o = at + r * lanes;
+        put(s, state, Limiter::PRE_G, o, pre_g[r]);
+        put(s, state, Limiter::PRE_M, o, pre_m[r]);
+        put(s, state, Limiter::GAIN_STATE, o, level[r]);
+    }
+}
+
+/// The end of a block: the suffix minima and sums of the block just
+/// completed, from its last frame back (`at(row)` locates a row).
+#[inline(always)]
+fn suffixes<S: Lanes>(s: S, hist: &mut [f32], rows: Rows, w: usize, at: impl Fn(usize) -> usize) {
+    for k in (0..w).rev() {
+        let sg = s.min(
+            s.load(&hist[at(rows.cur_g + k)..]),
+            s.load(&hist[at(rows.suf_g + k + 1)..]),
+        );
+        s.store(&mut hist[at(rows.suf_g + k)..], sg);
+        let sm = s.add(
+            s.load(&hist[at(rows.cur_m + k)..]),
+            s.load(&hist[at(rows.suf_m + k + 1)..]),
+        );
+        s.store(&mut hist[at(rows.suf_m + k)..], sm);
     }
 }

@@ -97,6 +97,7 @@ pub struct Limiter {
     groups: Vec<Vec<usize>>,
     channels: Vec<Channel>,
     frame: u64,
+    scratch: Vec<f32>,
 }
 
 impl Limiter {
@@ -116,69 +117,97 @@ impl Limiter {
             params,
             groups: of,
             frame: 0,
+            scratch: Vec::new(),
         }
     }
 
     /// Processes one frame in place: `frame[c]` is channel `c`.
     pub fn process_frame(&mut self, frame: &mut [f32]) {
+        let shape = self.shape;
         let n = self.frame;
-        let w = self.shape.window();
-        let d = self.shape.latency();
-        let i = (n % w as u64) as usize;
         // Steps 1-3 for every channel.
-        let mut xs = vec![0.0f32; frame.len()];
-        let mut gs = vec![0.0f32; frame.len()];
-        for (c, &input) in frame.iter().enumerate() {
-            let p = self.params[c];
-            let ch = &mut self.channels[c];
-            let x = sanitize(input * p.gain);
-            let peak = if self.shape.phases > 0 {
-                ch.past.copy_within(0..TAPS - 1, 1);
-                ch.past[0] = x;
-                let mut peak = max(ch.past[CENTRE].abs(), ch.past[CENTRE - 1].abs());
-                for &phase in truepeak::phase_list(self.shape.phases) {
-                    peak = max(peak, truepeak::interpolate(phase, &ch.past).abs());
-                }
-                peak
-            } else {
-                x.abs()
-            };
-            xs[c] = x;
-            gs[c] = p.ceiling / max(peak, p.ceiling);
+        let mut gs = core::mem::take(&mut self.scratch);
+        gs.clear();
+        for (c, x) in frame.iter_mut().enumerate() {
+            let (sx, g) = detect(&mut self.channels[c], &self.params[c], shape, *x);
+            *x = sx;
+            gs.push(g);
         }
-        // Step 4.
-        let linked: Vec<f32> = (0..frame.len())
-            .map(|c| {
-                let gmin = self.groups[c].iter().map(|&m| gs[m]).fold(1.0, min);
-                self.params[c].amount.mul_add(gmin - gs[c], gs[c])
-            })
-            .collect();
-        // Steps 5-7.
-        for (c, out) in frame.iter_mut().enumerate() {
-            let p = self.params[c];
-            let ch = &mut self.channels[c];
-            let g = linked[c];
-            ch.pre_g = if i == 0 { g } else { min(ch.pre_g, g) };
-            ch.cur_g[i] = g;
-            let m = min(ch.pre_g, ch.suf_g[i + 1]);
-            ch.pre_m = if i == 0 { m } else { ch.pre_m + m };
-            ch.cur_m[i] = m;
-            let a = (ch.suf_m[i + 1] + ch.pre_m) / w as f32;
-            if i == w - 1 {
-                for k in (0..w).rev() {
-                    ch.suf_g[k] = min(ch.cur_g[k], ch.suf_g[k + 1]);
-                    ch.suf_m[k] = ch.cur_m[k] + ch.suf_m[k + 1];
-                }
-            }
-            ch.gain = min(a, p.release.mul_add(a - ch.gain, ch.gain));
-            let delayed = if d == 0 {
-                xs[c]
-            } else {
-                let at = (n % d as u64) as usize;
-                core::mem::replace(&mut ch.delay[at], xs[c])
-            };
-            *out = clamp(flush(delayed * ch.gain), -p.ceiling, p.ceiling);
+        // Step 4, then steps 5-7.
+        for (c, x) in frame.iter_mut().enumerate() {
+            let gmin = self.groups[c].iter().map(|&m| gs[m]).fold(1.0, min);
+            let p = &self.params[c];
+            let g = p.amount.mul_add(gmin - gs[c], gs[c]);
+            *x = finish(&mut self.channels[c], p, shape, n, *x, g);
         }
+        self.scratch = gs;
         self.frame += 1;
     }
+
+    /// Processes the frames of a one-channel limiter in place: the same
+    /// steps as [`Limiter::process_frame`] (an unlinked channel's step 4
+    /// leaves `g` as it is), as a plain loop (the benchmarks' scalar
+    /// baseline).
+    pub fn process_mono(&mut self, buf: &mut [f32]) {
+        let shape = self.shape;
+        let (p, ch) = (&self.params[0], &mut self.channels[0]);
+        for x in buf.iter_mut() {
+            let (sx, g) = detect(ch, p, shape, *x);
+            *x = finish(ch, p, shape, self.frame, sx, g);
+            self.frame += 1;
+        }
+    }
+}
+
+/// Steps 1-3: the sanitized, gained input and its required gain.
+#[inline(always)]
+fn detect(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, input: f32) -> (f32, f32) {
+    let x = sanitize(input * p.gain);
+    let peak = if shape.phases > 0 {
+        ch.past.copy_within(0..TAPS - 1, 1);
+        ch.past[0] = x;
+        let mut peak = max(ch.past[CENTRE].abs(), ch.past[CENTRE - 1].abs());
+        for &phase in truepeak::phase_list(shape.phases) {
+            peak = max(peak, truepeak::interpolate(phase, &ch.past).abs());
+        }
+        peak
+    } else {
+        x.abs()
+    };
+    (x, p.ceiling / max(peak, p.ceiling))
+}
+
+/// Steps 5-7 at frame `n` for the linked gain `g`: the output sample.
+#[inline(always)]
+fn finish(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, n: u64, x: f32, g: f32) -> f32 {
+    let w = shape.window();
+    let d = shape.latency();
+    let i = (n % w as u64) as usize;
+    ch.pre_g = if i == 0 { g } else { min(ch.pre_g, g) };
+    ch.cur_g[i] = g;
+    let m = min(ch.pre_g, ch.suf_g[i + 1]);
+    ch.pre_m = if i == 0 { m } else { ch.pre_m + m };
+    ch.cur_m[i] = m;
+    // The mean: exactly 1 for a window of ones, else a product with the
+    // rounded reciprocal (docs/kernels.md, section 10).
+    let sum = ch.suf_m[i + 1] + ch.pre_m;
+    let a = if sum == w as f32 {
+        1.0
+    } else {
+        sum * (1.0 / w as f32)
+    };
+    if i == w - 1 {
+        for k in (0..w).rev() {
+            ch.suf_g[k] = min(ch.cur_g[k], ch.suf_g[k + 1]);
+            ch.suf_m[k] = ch.cur_m[k] + ch.suf_m[k + 1];
+        }
+    }
+    ch.gain = min(a, p.release.mul_add(a - ch.gain, ch.gain));
+    let delayed = if d == 0 {
+        x
+    } else {
+        let at = (n % d as u64) as usize;
+        core::mem::replace(&mut ch.delay[at], x)
+    };
+    clamp(flush(delayed * ch.gain), -p.ceiling, p.ceiling)
 }
