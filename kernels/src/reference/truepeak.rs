@@ -94,10 +94,11 @@ mod tests {
                 assert_eq!(PHASES[p][k], PHASES[3 - p][TAPS - 1 - k]);
             }
         }
-        // Each phase passes DC with a gain close to 1.
+        // Each phase passes DC with a gain close to 1 (the published
+        // table's phases 1 and 2 sum to 7971 / 8192, about -0.24 dB).
         for phase in PHASES {
             let sum: f32 = phase.iter().sum();
-            assert!((sum - 1.0).abs() < 0.01, "{sum}");
+            assert!((sum - 1.0).abs() < 0.03, "{sum}");
         }
     }
 }
