@@ -166,21 +166,9 @@ impl Engine {
         buffers: Buffers<'_, '_, '_>,
         key: Option<Key<'_, '_>>,
     ) -> Result<(), ShapeError> {
-        for (bank, words) in [(params, K::PARAM_WORDS), (&*state, K::STATE_WORDS)] {
-            if bank.words() != words || bank.channels() < plan.slots() {
-                return Err(ShapeError::Bank {
-                    words,
-                    got_words: bank.words(),
-                    channels: plan.slots(),
-                    got_channels: bank.channels(),
-                });
-            }
-        }
+        let banks = [(params, K::PARAM_WORDS), (&*state, K::STATE_WORDS)];
+        let frames = check_shapes(plan, &banks, &buffers, key.as_ref())?;
         let channels = plan.channels();
-        let frames = buffers.frames(channels)?;
-        if let Some(key) = &key {
-            key.check(channels, frames)?;
-        }
         let timed_limit = match self.timed_channels {
             Some(n) => n,
             None => K::TIMED_CHANNELS.get(self.isa()),
@@ -249,21 +237,7 @@ impl Engine {
             (&*state, K::STATE_WORDS),
             (history.bank(), history.bank().words()),
         ];
-        for (bank, words) in banks {
-            if bank.words() != words || bank.channels() < plan.slots() {
-                return Err(ShapeError::Bank {
-                    words,
-                    got_words: bank.words(),
-                    channels: plan.slots(),
-                    got_channels: bank.channels(),
-                });
-            }
-        }
-        let channels = plan.channels();
-        let frames = buffers.frames(channels)?;
-        if let Some(key) = &key {
-            key.check(channels, frames)?;
-        }
+        let frames = check_shapes(plan, &banks, &buffers, key.as_ref())?;
         let job = BlockJob::<K> {
             plan,
             params,
@@ -291,6 +265,33 @@ impl Engine {
     pub fn register_lanes<K: LaneKernel>(&self, plan: &Plan, access: Access) -> usize {
         register_lanes::<K>(self.isa(), plan, access)
     }
+}
+
+/// Checks that each bank has its expected rows and a column for every
+/// slot of `plan`, and that the buffers and the key fit the plan's
+/// channels; returns the call's frames.
+fn check_shapes(
+    plan: &Plan,
+    banks: &[(&Bank, usize)],
+    buffers: &Buffers<'_, '_, '_>,
+    key: Option<&Key<'_, '_>>,
+) -> Result<usize, ShapeError> {
+    for &(bank, words) in banks {
+        if bank.words() != words || bank.channels() < plan.slots() {
+            return Err(ShapeError::Bank {
+                words,
+                got_words: bank.words(),
+                channels: plan.slots(),
+                got_channels: bank.channels(),
+            });
+        }
+    }
+    let channels = plan.channels();
+    let frames = buffers.frames(channels)?;
+    if let Some(key) = key {
+        key.check(channels, frames)?;
+    }
+    Ok(frames)
 }
 
 /// Lanes per register that the engine of `isa` uses for kernel `K` over
