@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::params;
 use crate::processor::Processor;
+use lanedsp_kernels::chunk::{Chunking, Execution, Reason, Scratch};
 use lanedsp_kernels::generic::dynamics::{DetectorKernel, rows};
 use lanedsp_kernels::generic::envelope::PeakEnvelope;
 use lanedsp_kernels::policy::coefficient;
@@ -69,6 +70,10 @@ pub struct EnvelopeFollower {
     /// mean-square flag, attack, release.
     detector: Bank,
     state: Bank,
+    /// How the last process call ran.
+    last: Execution,
+    /// Memory of chunked calls.
+    scratch: Scratch,
 }
 
 impl EnvelopeFollower {
@@ -88,6 +93,8 @@ impl EnvelopeFollower {
             detector: Bank::new(rows::DETECTOR, plan.slots()),
             state: Bank::new(PeakEnvelope::STATE_WORDS, plan.slots()),
             plan,
+            last: Execution::whole(0, Reason::Short),
+            scratch: Scratch::default(),
         };
         follower.set_times(attack, release)?;
         Ok(follower)
@@ -120,6 +127,28 @@ impl EnvelopeFollower {
     pub fn with_time_lanes(mut self, channels: Option<usize>) -> Self {
         self.engine = self.engine.with_timed_channels(channels);
         self
+    }
+
+    /// The same processor with long calls of few channels split into
+    /// chunks in lanes as `chunking` says ([`Chunking::Auto`] by default;
+    /// docs/design.md, "Chunks in lanes"). The output is the same bits
+    /// either way; a chunked call allocates its scratch, so a real-time
+    /// thread may turn it off (`Auto` never chunks blocks shorter than
+    /// [`CHUNK_MIN_FRAMES`](crate::CHUNK_MIN_FRAMES)).
+    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.set_chunking(chunking);
+        self
+    }
+
+    /// Sets the chunking ([`EnvelopeFollower::with_chunking`]).
+    pub fn set_chunking(&mut self, chunking: Chunking) {
+        self.engine = self.engine.with_chunking(chunking);
+    }
+
+    /// How the last process call ran: whole or in chunks, and what the
+    /// chunks' repair cost.
+    pub fn last_execution(&self) -> Execution {
+        self.last
     }
 
     /// Sets the attack and release times of every channel. Takes effect at
@@ -216,11 +245,17 @@ impl Processor for EnvelopeFollower {
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
         let (engine, plan, state) = (&self.engine, &self.plan, &mut self.state);
-        Ok(match self.detection {
+        let scratch = &mut self.scratch;
+        self.last = match self.detection {
             EnvelopeDetection::Signed => {
-                engine.run::<PeakEnvelope>(plan, &self.params, state, buffers, None)
+                let params = &self.params;
+                engine.execute::<PeakEnvelope>(plan, params, state, buffers, None, scratch)
             }
-            _ => engine.run::<DetectorKernel>(plan, &self.detector, state, buffers, None),
-        }?)
+            _ => {
+                let params = &self.detector;
+                engine.execute::<DetectorKernel>(plan, params, state, buffers, None, scratch)
+            }
+        }?;
+        Ok(())
     }
 }

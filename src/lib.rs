@@ -46,12 +46,14 @@ pub use compressor::{Compressor, Detection, LinkMode, MIN_KNEE_DB, Makeup, Mode,
 pub use envelope::{EnvelopeDetection, EnvelopeFollower};
 pub use eq::Equalizer;
 pub use error::{Error, Result};
+pub use lanedsp_kernels::chunk::{Chunking, Execution, Reason as ChunkReason};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;
 pub use lanedsp_kernels::isa::{ISA_ENV, Reason, Selection};
 pub use lanedsp_kernels::plan::{MAX_LINK, PlanError};
 pub use lanedsp_kernels::reference::biquad::{
     Coefficients as BiquadCoefficients, Design as Band, FilterError, MAX_SECTIONS as MAX_BANDS,
 };
+pub use lanedsp_kernels::tuning::CHUNK_MIN_FRAMES;
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
 pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
 pub use loudness::{Loudness, LoudnessMeter};

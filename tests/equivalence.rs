@@ -15,7 +15,7 @@ use common::cases::{
     SmootherStage,
 };
 use common::{Layout, Planes, concat, first_difference, planes, rng, slice};
-use lanedsp::{Isa, Processor};
+use lanedsp::{Chunking, Isa, Processor};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use rand::RngExt;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -294,6 +294,76 @@ fn routes<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Chunks in lanes, forced at small sizes: every channel count up to 17
+/// (and past a register), several chunk counts and warm-ups (none, shorter
+/// and longer than a chunk), hostile values, silence and steps placed at
+/// the chunk boundaries and warm-up starts, over a stream that mixes
+/// chunked and whole calls in every layout, against the reference.
+fn chunks<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
+    let mut rng = rng(7);
+    let counts: Vec<usize> = match matrix_size() {
+        Matrix::Smoke => vec![1, 2, 3],
+        _ => (1..=17).chain([33]).collect(),
+    };
+    for channels in counts {
+        let settings = K::settings(&mut rng, channels);
+        let len = 3000;
+        let mut input = planes(&mut rng, channels, len, 0.01);
+        let mut probe = K::build(isa, &settings);
+        if K::chunking(&mut probe, Chunking::Off).is_none() {
+            return Ok(());
+        }
+        let blocks: [(usize, usize); 4] = [(0, 1000), (1000, 1001), (1001, 2200), (2200, 3000)];
+        let chunks = rng.random_range(2..7usize);
+        let warmup = [0, 1, 37, 300, 900][rng.random_range(0..5)];
+        // Mark the boundaries of the chunked blocks (0 and 2) with hostile
+        // values, a silence crossing, or a step.
+        for &(a, b) in [blocks[0], blocks[2]].iter() {
+            let l = (b - a).saturating_sub(warmup) / chunks;
+            for k in 1..chunks {
+                for at in [a + k * l, a + k * l + warmup] {
+                    for ch in input.iter_mut() {
+                        match rng.random_range(0..5u32) {
+                            0 => ch[at] = f32::NAN,
+                            1 => ch[at] = f32::INFINITY,
+                            2 => ch[at.saturating_sub(20)..(at + 20).min(len)].fill(0.0),
+                            3 => ch[at..(at + 30).min(len)].fill(0.9),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let key = K::key(&mut rng, &input);
+        let want = K::reference(&settings, &input, key.as_ref());
+        let mut proc = K::build(isa, &settings);
+        let mut got: Planes = vec![Vec::new(); channels];
+        for (i, &(a, b)) in blocks.iter().enumerate() {
+            let chunking = if i % 2 == 0 {
+                Chunking::Forced { chunks, warmup }
+            } else {
+                Chunking::Off
+            };
+            K::chunking(&mut proc, chunking);
+            let layout = Layout::ALL[rng.random_range(0..4)];
+            let part = |p: &Planes| slice(p, a..b);
+            let key_part = key.as_ref().map(part);
+            let cross = rng.random_bool(0.5);
+            got = concat(
+                &got,
+                &K::run(&mut proc, layout, &part(&input), key_part.as_ref(), cross),
+            );
+        }
+        check(
+            || format!("{channels} ch, {chunks} chunks, warm-up {warmup}, {settings:?}"),
+            &input,
+            &got,
+            &want,
+        )?;
+    }
+    Ok(())
+}
+
 /// After `reset`, a processor repeats its output exactly.
 fn reset<K: KernelCase>(isa: Isa) -> Result<(), Failed> {
     let mut rng = rng(4);
@@ -311,8 +381,9 @@ type Check = fn(Isa) -> Result<(), Failed>;
 
 /// The trials of kernel `K`: each check on each ISA.
 fn kernel_trials<K: KernelCase + 'static>() -> Vec<Trial> {
-    let checks: [(&str, Check); 6] = [
+    let checks: [(&str, Check); 7] = [
         ("routes", routes::<K>),
+        ("chunks", chunks::<K>),
         ("matrix", matrix::<K>),
         ("splits", splits::<K>),
         ("hostile", hostile::<K>),

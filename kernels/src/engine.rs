@@ -3,6 +3,7 @@
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
 use crate::block::{BlockKernel, History};
+use crate::chunk::{self, Chunking, Execution, Scratch};
 use crate::drive::{Access, BlockJob, Run, STREAM_FLOATS, drive, run_block, timed};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
@@ -42,6 +43,8 @@ pub struct Engine {
     /// The time-lanes limit in channels, or `None` for the kernel's
     /// measured one ([`crate::tuning`]).
     timed_channels: Option<usize>,
+    /// Whether long calls of few channels run in chunks.
+    chunking: Chunking,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +77,7 @@ impl Engine {
                 token,
                 stream_floats: STREAM_FLOATS,
                 timed_channels: None,
+                chunking: Chunking::Auto,
             })
             .ok_or(IsaUnavailable(isa))
     }
@@ -84,6 +88,7 @@ impl Engine {
             token: Token::Scalar(Scalar),
             stream_floats: STREAM_FLOATS,
             timed_channels: None,
+            chunking: Chunking::Auto,
         })
     }
 
@@ -94,6 +99,18 @@ impl Engine {
             token: Engine::new(isa)?.token,
             ..self
         })
+    }
+
+    /// This engine with long calls of few channels split into chunks in
+    /// lanes as `chunking` says ([`crate::chunk`]; [`Chunking::Auto`] by
+    /// default). Same bits either way.
+    pub fn with_chunking(self, chunking: Chunking) -> Engine {
+        Engine { chunking, ..self }
+    }
+
+    /// The chunking setting ([`Engine::with_chunking`]).
+    pub fn chunking(&self) -> Chunking {
+        self.chunking
     }
 
     /// This engine with calls of at most `channels` channels taking the
@@ -166,8 +183,48 @@ impl Engine {
         buffers: Buffers<'_, '_, '_>,
         key: Option<Key<'_, '_>>,
     ) -> Result<(), ShapeError> {
+        let mut scratch = Scratch::default();
+        self.execute::<K>(plan, params, state, buffers, key, &mut scratch)
+            .map(|_| ())
+    }
+
+    /// [`Engine::run`], chunked in lanes when this engine's [`Chunking`]
+    /// decides so ([`crate::chunk`]) with `scratch` as its memory, and how
+    /// the call ran.
+    pub fn execute<K: LaneKernel>(
+        &self,
+        plan: &Plan,
+        params: &Bank,
+        state: &mut Bank,
+        buffers: Buffers<'_, '_, '_>,
+        key: Option<Key<'_, '_>>,
+        scratch: &mut Scratch,
+    ) -> Result<Execution, ShapeError> {
         let banks = [(params, K::PARAM_WORDS), (&*state, K::STATE_WORDS)];
         let frames = check_shapes(plan, &banks, &buffers, key.as_ref())?;
+        match chunk::decide::<K>(self.chunking, self.isa(), plan, params, frames) {
+            Ok((split, reason)) => {
+                let whole = self.with_chunking(Chunking::Off);
+                let call = (frames, split, reason);
+                chunk::run::<K>(&whole, plan, params, state, buffers, key, call, scratch)
+            }
+            Err(reason) => {
+                self.run_whole::<K>(plan, params, state, buffers, key, frames);
+                Ok(Execution::whole(frames, reason))
+            }
+        }
+    }
+
+    /// The unchunked run of [`Engine::execute`], shapes checked.
+    fn run_whole<K: LaneKernel>(
+        &self,
+        plan: &Plan,
+        params: &Bank,
+        state: &mut Bank,
+        buffers: Buffers<'_, '_, '_>,
+        key: Option<Key<'_, '_>>,
+        frames: usize,
+    ) {
         let channels = plan.channels();
         let timed_limit = match self.timed_channels {
             Some(n) => n,
@@ -187,7 +244,7 @@ impl Engine {
                 #[cfg(target_arch = "aarch64")]
                 Token::Neon(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
             }
-            return Ok(());
+            return;
         }
         let run = Run {
             plan,
@@ -215,7 +272,6 @@ impl Engine {
             #[cfg(target_arch = "aarch64")]
             Token::Neon(s) => drive::<_, K>(s, run),
         }
-        Ok(())
     }
 
     /// Runs block kernel `K` ([`crate::block`]) with its parameter, state

@@ -116,6 +116,22 @@ pub trait LaneKernel {
     ) {
     }
 
+    /// The longest time constant, in frames, of slot `slot`'s recurrences
+    /// with the parameters in `params`, or `None` when some state word
+    /// never forgets its start (a coefficient of 0) or the kernel does not
+    /// say. Chunks in lanes ([`crate::chunk`]) size their warm-up from it;
+    /// `None` keeps a call unchunked.
+    fn memory_frames(_params: &Bank, _slot: usize) -> Option<f64> {
+        None
+    }
+
+    /// State rows that only observe (a running minimum such as a meter:
+    /// nothing else reads them, and each frame sets the row to
+    /// `min(value, row)`). Chunks in lanes restart them at `+inf` at each
+    /// checkpoint and combine the pieces in order, so they never hold a
+    /// chunk's state apart from the sequential one.
+    const RUNNING_MIN_ROWS: &'static [usize] = &[];
+
     /// Whether the kernel has a time-lanes body ([`LaneKernel::timed`]).
     const TIMED: bool = false;
 

@@ -17,6 +17,7 @@
 
 pub mod bank;
 pub mod block;
+pub mod chunk;
 pub mod drive;
 pub mod engine;
 pub mod generic;
@@ -41,6 +42,7 @@ pub use arch::x86_64::{Avx2, Avx512};
 
 pub use bank::Bank;
 pub use block::{BlockKernel, History};
+pub use chunk::{Chunking, Execution};
 pub use engine::{Engine, IsaUnavailable};
 pub use isa::{Isa, Selection};
 pub use job::LaneJob;

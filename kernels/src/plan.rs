@@ -162,8 +162,21 @@ impl Plan {
                 *s = PAD;
             }
         }
+        Plan::assemble(channels, slots, blocks, members)
+    }
+
+    /// Pads the slots to a multiple of 16 and derives the channel -> slot
+    /// map and the identity flag.
+    fn assemble(
+        channels: usize,
+        mut slots: Vec<u32>,
+        mut blocks: Vec<u8>,
+        mut members: Vec<u8>,
+    ) -> Plan {
         let len = slots.len().div_ceil(16).max(1) * 16;
-        grow(&mut slots, &mut blocks, &mut members, len);
+        slots.resize(len, PAD);
+        blocks.resize(len, 1);
+        members.resize(len, 1);
         let mut slot_of = vec![0u32; channels];
         for (s, &c) in slots.iter().enumerate() {
             if c != PAD {
@@ -189,6 +202,36 @@ impl Plan {
             slot_of,
             identity,
         }
+    }
+
+    /// Slots that one copy of the plan takes in [`Plan::repeated`]: the
+    /// used slots rounded up to the largest link block, so that every copy
+    /// starts on a block boundary.
+    pub fn period(&self) -> usize {
+        let block = self.max_block();
+        self.used().div_ceil(block).max(1) * block
+    }
+
+    /// `copies` copies of this plan side by side, for chunks in lanes:
+    /// copy `i` holds channel `c` as channel `i * channels() + c`, in slot
+    /// `i * period() + slot(c)`, with the same link blocks (and their
+    /// padding slots) as the original.
+    pub fn repeated(&self, copies: usize) -> Plan {
+        let period = self.period();
+        let mut slots = Vec::with_capacity(copies * period);
+        let mut blocks = Vec::with_capacity(copies * period);
+        let mut members = Vec::with_capacity(copies * period);
+        for i in 0..copies {
+            let shift = (i * self.channels) as u32;
+            slots.extend(
+                self.slots[..period]
+                    .iter()
+                    .map(|&c| if c == PAD { PAD } else { c + shift }),
+            );
+            blocks.extend_from_slice(&self.blocks[..period]);
+            members.extend_from_slice(&self.members[..period]);
+        }
+        Plan::assemble(copies * self.channels, slots, blocks, members)
     }
 
     /// Number of channels.

@@ -53,3 +53,17 @@ pub fn round_coefficient(k: f64) -> f32 {
     let k = k as f32;
     if k < MIN_COEFF { 0.0 } else { k.min(1.0) }
 }
+
+/// The time constant, in samples, of a one-pole coefficient `k` from
+/// [`coefficient`] (`k = 1 - exp(-1 / tau)`, so `tau = -1 / ln(1 - k)`):
+/// `Some(0.0)` for `k >= 1` (the state follows its input at once), `None`
+/// for `k <= 0` or NaN (the state never moves, so it never forgets).
+pub fn time_constant(k: f32) -> Option<f64> {
+    if k >= 1.0 {
+        Some(0.0)
+    } else if k > 0.0 {
+        Some(-1.0 / libm::log1p(-f64::from(k)))
+    } else {
+        None
+    }
+}

@@ -61,3 +61,38 @@ pub const COMPRESSOR_TIMED: TimedChannels = TimedChannels {
     avx512: 2,
     neon: 2,
 };
+
+/// Slots a chunked call fills, per ISA ([`crate::chunk`]): a call whose
+/// channels leave room for at least two copies of its plan in this many
+/// slots may be split into chunks. Four registers, so that the
+/// recurrences of independent registers overlap; none on the portable ISA,
+/// where the reference's loop beats its four-lane arrays (see
+/// [`ENVELOPE_TIMED`]).
+pub const CHUNK_SLOTS: TimedChannels = TimedChannels {
+    scalar: 0,
+    avx2: 32,
+    avx512: 64,
+    neon: 16,
+};
+
+/// Fewest frames for which [`crate::chunk::Chunking::Auto`] splits a call:
+/// real-time blocks stay whole (and free of allocation).
+pub const CHUNK_MIN_FRAMES: usize = 1 << 16;
+
+/// Warm-up of a chunk, in time constants of the kernel's slowest
+/// recurrence ([`crate::LaneKernel::memory_frames`]): a one-pole forgets a
+/// difference of its state by `exp(-20)`, below `f32`'s `2^-24`, so a
+/// chunk's speculative state usually equals the sequential one before the
+/// chunk starts.
+pub const WARMUP_TIME_CONSTANTS: f64 = 20.0;
+
+/// Least modelled speed-up for which [`crate::chunk::Chunking::Auto`]
+/// splits a call: `frames / (warm-up + chunk)`, the lanes being free up to
+/// [`CHUNK_SLOTS`]. Below it the warm-ups cost more than the lanes save.
+pub const CHUNK_MIN_GAIN: f64 = 2.0;
+
+/// Frames between the checkpoints at which a chunk's speculative state is
+/// kept for the repair to compare against: a chunk that meets the
+/// sequential state within its first checkpoint costs at most this many
+/// sequential frames.
+pub const CHECKPOINT_FRAMES: usize = 1024;

@@ -9,6 +9,7 @@ pub use settings::{Detection, MIN_KNEE_DB, Makeup, Mode, Settings};
 use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
+use lanedsp_kernels::chunk::{Chunking, Execution, Reason, Scratch};
 use lanedsp_kernels::generic::dynamics::{FusedCompressor, LinkedCompressor, rows};
 use lanedsp_kernels::reference::dynamics::{Compressor as Params, CompressorState, Link};
 use lanedsp_kernels::reference::sanitize;
@@ -78,6 +79,10 @@ pub struct Compressor {
     kernel: Kernel,
     params: Bank,
     state: Bank,
+    /// How the last process call ran.
+    last: Execution,
+    /// Memory of chunked calls.
+    scratch: Scratch,
 }
 
 impl Compressor {
@@ -100,6 +105,8 @@ impl Compressor {
             state: Bank::new(rows::COMPRESSOR_STATE, plan.slots()),
             plan,
             kernel: Kernel::Fused,
+            last: Execution::whole(0, Reason::Short),
+            scratch: Scratch::default(),
         };
         comp.rebuild()?;
         comp.reset();
@@ -133,6 +140,28 @@ impl Compressor {
     pub fn with_time_lanes(mut self, channels: Option<usize>) -> Self {
         self.engine = self.engine.with_timed_channels(channels);
         self
+    }
+
+    /// The same processor with long calls of few channels split into
+    /// chunks in lanes as `chunking` says ([`Chunking::Auto`] by default;
+    /// docs/design.md, "Chunks in lanes"). The output and the state are
+    /// the same bits either way; a chunked call allocates its scratch, so a
+    /// real-time thread may turn it off (`Auto` never chunks blocks shorter
+    /// than [`CHUNK_MIN_FRAMES`](crate::CHUNK_MIN_FRAMES)).
+    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.set_chunking(chunking);
+        self
+    }
+
+    /// Sets the chunking ([`Compressor::with_chunking`]).
+    pub fn set_chunking(&mut self, chunking: Chunking) {
+        self.engine = self.engine.with_chunking(chunking);
+    }
+
+    /// How the last process call ran: whole or in chunks, and what the
+    /// chunks' repair cost.
+    pub fn last_execution(&self) -> Execution {
+        self.last
     }
 
     /// Sets the settings of every channel (between blocks; no clicks).
@@ -304,11 +333,16 @@ impl Compressor {
     fn run(&mut self, buffers: Buffers<'_, '_, '_>, key: Option<Key<'_, '_>>) -> Result<()> {
         let (engine, plan, params, state) =
             (&self.engine, &self.plan, &self.params, &mut self.state);
-        let result = match self.kernel {
-            Kernel::Fused => engine.run::<FusedCompressor>(plan, params, state, buffers, key),
-            Kernel::Linked => engine.run::<LinkedCompressor>(plan, params, state, buffers, key),
-        };
-        Ok(result?)
+        let scratch = &mut self.scratch;
+        self.last = match self.kernel {
+            Kernel::Fused => {
+                engine.execute::<FusedCompressor>(plan, params, state, buffers, key, scratch)
+            }
+            Kernel::Linked => {
+                engine.execute::<LinkedCompressor>(plan, params, state, buffers, key, scratch)
+            }
+        }?;
+        Ok(())
     }
 
     fn state_of(&self, channel: usize) -> Option<CompressorState> {

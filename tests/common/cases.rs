@@ -6,7 +6,7 @@
 use super::{Keyed, Layout, Planes, run, run_keyed, signal};
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeDetection, EnvelopeFollower, Isa, LinkMode,
+    Buffers, Chunking, Compressor, Detection, EnvelopeDetection, EnvelopeFollower, Isa, LinkMode,
     MIN_KNEE_DB, Makeup, Mode, Processor, Settings, Sidechain, Time,
 };
 use lanedsp_kernels::policy::coefficient;
@@ -35,6 +35,11 @@ pub trait KernelCase {
     /// time lanes ignore it.
     fn time_lanes(proc: Self::Proc, _channels: Option<usize>) -> Self::Proc {
         proc
+    }
+    /// The same processor with chunks in lanes as `chunking` says;
+    /// `None` for kernels that are never chunked.
+    fn chunking(_proc: &mut Self::Proc, _chunking: Chunking) -> Option<()> {
+        None
     }
     /// The detector input (sidechain) that goes with `input`, if any.
     fn key(_rng: &mut impl RngExt, _input: &Planes) -> Option<Planes> {
@@ -181,6 +186,10 @@ impl KernelCase for Envelope {
     }
     fn time_lanes(proc: EnvelopeFollower, channels: Option<usize>) -> EnvelopeFollower {
         proc.with_time_lanes(channels)
+    }
+    fn chunking(proc: &mut EnvelopeFollower, chunking: Chunking) -> Option<()> {
+        proc.set_chunking(chunking);
+        Some(())
     }
 
     fn reference(s: &EnvelopeSettings, input: &Planes, _key: Option<&Planes>) -> Planes {
@@ -354,6 +363,10 @@ impl KernelCase for Fused {
     fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
         proc.with_time_lanes(channels)
     }
+    fn chunking(proc: &mut Compressor, chunking: Chunking) -> Option<()> {
+        proc.set_chunking(chunking);
+        Some(())
+    }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
     }
@@ -378,6 +391,10 @@ impl KernelCase for Linked {
     }
     fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
         proc.with_time_lanes(channels)
+    }
+    fn chunking(proc: &mut Compressor, chunking: Chunking) -> Option<()> {
+        proc.set_chunking(chunking);
+        Some(())
     }
     fn reference(s: &CompressorCase, input: &Planes, key: Option<&Planes>) -> Planes {
         s.reference(input, key)
@@ -409,6 +426,10 @@ impl KernelCase for Sidechained {
     }
     fn time_lanes(proc: Compressor, channels: Option<usize>) -> Compressor {
         proc.with_time_lanes(channels)
+    }
+    fn chunking(proc: &mut Compressor, chunking: Chunking) -> Option<()> {
+        proc.set_chunking(chunking);
+        Some(())
     }
     fn key(rng: &mut impl RngExt, input: &Planes) -> Option<Planes> {
         Some(random_key(rng, input))

@@ -4,7 +4,7 @@
 //! same name in [`crate::reference::dynamics`].
 
 use super::db::{exp2, log2};
-use super::{Ballistics, flush, follow, magnitude, sanitize};
+use super::{Ballistics, flush, follow, longest, magnitude, sanitize};
 use crate::bank::Bank;
 use crate::kernel::{LaneKernel, TIMED_FRAMES, TimedRun};
 use crate::lanes::Lanes;
@@ -654,6 +654,21 @@ macro_rules! compressor_kernel {
             const TIMED: bool = $timed;
             const TIMED_CHANNELS: crate::tuning::TimedChannels = crate::tuning::COMPRESSOR_TIMED;
 
+            /// The detector's, the smoother's and the mix glide's.
+            fn memory_frames(params: &Bank, slot: usize) -> Option<f64> {
+                let row = |r: usize| params.row(r)[slot];
+                longest(&[
+                    row(1),
+                    row(2),
+                    row(rows::AT_SMOOTHER + 1),
+                    row(rows::AT_SMOOTHER + 2),
+                    row(rows::AT_APPLY + 1),
+                ])
+            }
+
+            /// The meter.
+            const RUNNING_MIN_ROWS: &'static [usize] = &[3];
+
             #[inline(always)]
             fn timed<S: Lanes>(s: S, params: &Bank, state: &mut Bank, slot: usize, run: TimedRun<'_>) {
                 let p = rows::read_compressor(params, slot);
@@ -765,6 +780,10 @@ impl LaneKernel for DetectorKernel {
     fn step<S: Lanes>(s: S, p: &DetectorLanes<S>, env: &mut S::V, _x: S::V, key: S::V) -> S::V {
         *env = detect(s, p, *env, key);
         *env
+    }
+
+    fn memory_frames(params: &Bank, slot: usize) -> Option<f64> {
+        longest(&[params.row(1)[slot], params.row(2)[slot]])
     }
 }
 

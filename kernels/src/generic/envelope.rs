@@ -1,6 +1,6 @@
 //! Peak envelope follower in lanes: see [`crate::reference::envelope`].
 
-use super::{Ballistics, follow, sanitize};
+use super::{Ballistics, follow, longest, sanitize};
 use crate::bank::Bank;
 use crate::kernel::{LaneKernel, TimedRun};
 use crate::lanes::Lanes;
@@ -43,6 +43,13 @@ impl LaneKernel for PeakEnvelope {
     }
     const TIMED: bool = true;
     const TIMED_CHANNELS: crate::tuning::TimedChannels = crate::tuning::ENVELOPE_TIMED;
+
+    fn memory_frames(params: &Bank, slot: usize) -> Option<f64> {
+        longest(&[
+            params.row(Self::ATTACK)[slot],
+            params.row(Self::RELEASE)[slot],
+        ])
+    }
 
     /// The recurrence is the whole kernel: the reference's loop.
     #[inline(always)]

@@ -77,3 +77,13 @@ pub fn follow<S: Lanes>(s: S, state: S::V, x: S::V, b: &Ballistics<S>) -> S::V {
     let instant = s.select_m(rising, b.up_instant, b.down_instant);
     s.select(s.or_m(tiny, instant), restart, next)
 }
+
+/// The longest time constant, in samples, of one-pole coefficients `ks`
+/// ([`crate::policy::time_constant`]), or `None` if one never forgets:
+/// what [`crate::LaneKernel::memory_frames`] returns for a kernel made of
+/// one-poles.
+pub fn longest(ks: &[f32]) -> Option<f64> {
+    ks.iter().try_fold(0.0f64, |m, &k| {
+        crate::policy::time_constant(k).map(|t| m.max(t))
+    })
+}
