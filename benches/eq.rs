@@ -1,5 +1,5 @@
 //! The equalizer and the loudness meter: a 5-band EQ per ISA x channels
-//! (per-frame driver and block route), against its one-channel scalar
+//! (the per-frame driver), against its one-channel scalar
 //! reference (baseline build and native build); the loudness meter against
 //! the `ebur128` crate measuring the same tracks.
 //!
@@ -72,25 +72,21 @@ fn reference(c: &mut Criterion) {
     g.finish();
 }
 
-/// The 5-band EQ, interleaved, every ISA x channel count x route.
+/// The 5-band EQ, interleaved, every ISA x channel count.
 fn equalizer(c: &mut Criterion) {
     let mut g = c.benchmark_group("eq-5band");
     for isa in isas() {
         for channels in CHANNELS {
-            for tiles in [false, true] {
-                let x = noise(channels * FRAMES, 5);
-                let mut y = vec![0.0f32; x.len()];
-                let mut eq = Equalizer::new(FS, channels, &bands())
-                    .and_then(|e| e.with_isa(isa))
-                    .unwrap()
-                    .with_tiles(tiles);
-                let name = format!("{}{}", isa.name(), if tiles { "-tiles" } else { "" });
-                let (bid, tp) = id(&name, channels, FRAMES);
-                g.throughput(tp);
-                g.bench_function(bid, |b| {
-                    b.iter(|| eq.process_interleaved(black_box(&x), &mut y).unwrap())
-                });
-            }
+            let x = noise(channels * FRAMES, 5);
+            let mut y = vec![0.0f32; x.len()];
+            let mut eq = Equalizer::new(FS, channels, &bands())
+                .and_then(|e| e.with_isa(isa))
+                .unwrap();
+            let (bid, tp) = id(isa.name(), channels, FRAMES);
+            g.throughput(tp);
+            g.bench_function(bid, |b| {
+                b.iter(|| eq.process_interleaved(black_box(&x), &mut y).unwrap())
+            });
         }
     }
     g.finish();

@@ -6,7 +6,7 @@ use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
 use lanedsp_kernels::reference::biquad::{Coefficients, Design, FilterError, MAX_SECTIONS};
-use lanedsp_kernels::{Bank, Buffers, Engine, History, Isa, Plan};
+use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Plan};
 
 /// A parametric equalizer: per channel, a cascade of up to
 /// [`MAX_SECTIONS`] biquad bands (RBJ Audio EQ Cookbook designs, or raw
@@ -51,11 +51,6 @@ pub struct Equalizer {
     sections: usize,
     params: Bank,
     state: Bank,
-    /// Whether calls take the block route (`Engine::run_block`).
-    tiles: bool,
-    /// The block route's history: no rows (the cascade keeps its memory in
-    /// `state`), only the shape the route checks.
-    history: History,
 }
 
 impl Equalizer {
@@ -74,8 +69,6 @@ impl Equalizer {
             sections: 0,
             params: Bank::new(0, plan.slots()),
             state: Bank::new(rows::state(0), plan.slots()),
-            tiles: false,
-            history: History::new(0, plan.slots()),
             plan,
         };
         eq.set_bands(bands)?;
@@ -87,16 +80,6 @@ impl Equalizer {
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
         self.engine = self.engine.on_isa(isa)?;
         Ok(self)
-    }
-
-    /// The same equalizer running through the block route
-    /// (`Engine::run_block`: tiles of frames gathered from any layout, each
-    /// register's coefficients loaded once per tile) when `tiles` is set,
-    /// or the per-frame driver (`Engine::run`, the default). The output is
-    /// the same bits either way; benchmarks compare the two.
-    pub fn with_tiles(mut self, tiles: bool) -> Self {
-        self.tiles = tiles;
-        self
     }
 
     /// Designs `bands` for this sample rate (nothing changes on error).
@@ -184,14 +167,10 @@ impl Processor for Equalizer {
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
         let (engine, plan, params, state) =
             (&self.engine, &self.plan, &self.params, &mut self.state);
-        let history = &mut self.history;
         macro_rules! run {
             ($($n:literal)*) => {
-                match (self.sections, self.tiles) {
-                    $(($n, false) => engine.run::<Biquad<$n>>(plan, params, state, buffers, None),
-                    ($n, true) => engine.run_block::<Biquad<$n>>(
-                        plan, params, state, history, buffers, None,
-                    ),)*
+                match self.sections {
+                    $($n => engine.run::<Biquad<$n>>(plan, params, state, buffers, None),)*
                     _ => unreachable!("at most MAX_SECTIONS sections"),
                 }
             };

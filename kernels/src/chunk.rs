@@ -314,6 +314,22 @@ pub struct Scratch {
     checkpoints: Vec<Bank>,
 }
 
+/// `chunks` disjoint pieces of `n <= len` samples of `out`, piece `k` at
+/// `k * len + t0`.
+fn pieces(out: &mut [f32], len: usize, t0: usize, n: usize, chunks: usize) -> Vec<&mut [f32]> {
+    let mut rest = out;
+    let mut at = 0;
+    let mut all = Vec::with_capacity(chunks);
+    for k in 0..chunks {
+        let (_, tail) = core::mem::take(&mut rest).split_at_mut(k * len + t0 - at);
+        let (piece, tail) = tail.split_at_mut(n);
+        all.push(piece);
+        rest = tail;
+        at = k * len + t0 + n;
+    }
+    all
+}
+
 /// Runs `K` over frames `a..b` of the caller's (separate) buffers and key.
 #[allow(clippy::too_many_arguments)]
 fn run_range<K: LaneKernel>(
@@ -455,7 +471,8 @@ fn speculate_and_repair<K: LaneKernel>(
     // and its output written out, but for the warm-ups of chunks 1 on
     // (chunk `k - 1` writes those frames later). The state is kept at the
     // end of the warm-up and after every stretch from there.
-    let stride = CHECKPOINT_FRAMES;
+    // At most a chunk, so that the chunks' stretches never overlap.
+    let stride = CHECKPOINT_FRAMES.min(len);
     let planes = chunks * channels;
     tile.resize(planes * stride, 0.0);
     keys.resize(if key.is_some() { planes * stride } else { 0 }, 0.0);
@@ -483,40 +500,64 @@ fn speculate_and_repair<K: LaneKernel>(
             span.min(t0 + stride)
         };
         let n = t1 - t0;
-        for k in 0..chunks {
-            for c in 0..channels {
-                let p = k * channels + c;
-                read_input(
-                    &buffers,
-                    channels,
-                    c,
-                    k * len + t0,
-                    &mut tile[p * stride..][..n],
-                );
-                if let Some(key) = key {
-                    read_key(key, channels, c, k * len + t0, &mut keys[p * stride..][..n]);
-                }
+        if let Some(key) = key {
+            for p in 0..planes {
+                let (k, c) = (p / channels, p % channels);
+                read_key(key, channels, c, k * len + t0, &mut keys[p * stride..][..n]);
             }
         }
-        let mut bufs: Vec<&mut [f32]> =
-            tile.chunks_exact_mut(stride).map(|p| &mut p[..n]).collect();
         let key_bufs: Option<Vec<&[f32]>> =
             key.map(|_| keys.chunks_exact(stride).map(|p| &p[..n]).collect());
-        let part = Buffers::PlanarInPlace { bufs: &mut bufs };
-        engine.run::<K>(
-            &vplan,
-            &vparams,
-            &mut vstate,
-            part,
-            key_bufs.as_deref().map(Key::Planar),
-        )?;
-        for k in 0..chunks {
-            let from = if k == 0 { t0 } else { t0.max(warmup) };
-            if from < t1 {
-                for c in 0..channels {
-                    let p = k * channels + c;
-                    let out = &tile[p * stride + from - t0..][..t1 - from];
-                    write_output(&mut buffers, channels, c, k * len + from, out);
+        let key_part = key_bufs.as_deref().map(Key::Planar);
+        let (vplan, vparams) = (&vplan, &vparams);
+        match &mut buffers {
+            // Every chunk's stretch is a slice of the caller's buffers: the
+            // lanes read and write them there. A warm-up writes frames of
+            // the chunk before it, which that chunk overwrites later.
+            Buffers::Planar { input, output } => {
+                let ins: Vec<&[f32]> = (0..planes)
+                    .map(|p| &input[p % channels][(p / channels) * len + t0..][..n])
+                    .collect();
+                let mut outs: Vec<Vec<&mut [f32]>> = output
+                    .iter_mut()
+                    .map(|out| pieces(out, len, t0, n, chunks))
+                    .collect();
+                let mut outs: Vec<&mut [f32]> = (0..planes)
+                    .map(|p| core::mem::take(&mut outs[p % channels][p / channels]))
+                    .collect();
+                let part = Buffers::Planar {
+                    input: &ins,
+                    output: &mut outs,
+                };
+                engine.run::<K>(vplan, vparams, &mut vstate, part, key_part)?;
+            }
+            Buffers::Interleaved { input, output } if channels == 1 => {
+                let ins: Vec<&[f32]> = (0..chunks).map(|k| &input[k * len + t0..][..n]).collect();
+                let mut outs = pieces(output, len, t0, n, chunks);
+                let part = Buffers::Planar {
+                    input: &ins,
+                    output: &mut outs,
+                };
+                engine.run::<K>(vplan, vparams, &mut vstate, part, key_part)?;
+            }
+            // Interleaved channels: through the tile.
+            _ => {
+                for p in 0..planes {
+                    let (k, c) = (p / channels, p % channels);
+                    let to = &mut tile[p * stride..][..n];
+                    read_input(&buffers, channels, c, k * len + t0, to);
+                }
+                let mut bufs: Vec<&mut [f32]> =
+                    tile.chunks_exact_mut(stride).map(|p| &mut p[..n]).collect();
+                let part = Buffers::PlanarInPlace { bufs: &mut bufs };
+                engine.run::<K>(vplan, vparams, &mut vstate, part, key_part)?;
+                for p in 0..planes {
+                    let (k, c) = (p / channels, p % channels);
+                    let from = if k == 0 { t0 } else { t0.max(warmup) };
+                    if from < t1 {
+                        let out = &tile[p * stride + from - t0..][..t1 - from];
+                        write_output(&mut buffers, channels, c, k * len + from, out);
+                    }
                 }
             }
         }

@@ -220,42 +220,53 @@ impl<K: BlockKernel> BlockJob<'_, '_, '_, '_, '_, K> {
                     stride: width,
                     key_stride: width,
                 };
-                match &mut buffers {
-                    Buffers::InterleavedInPlace { buf } if run.is_some_and(|r| r.1 == width) => {
+                // Whole groups of adjacent channels in an interleaved
+                // buffer are processed where they are; the rest is gathered
+                // into the tile and scattered back. One call site of
+                // `K::process` (inlined, so compiled once per ISA here, not
+                // once per layout).
+                let in_buffer = matches!(buffers, Buffers::InterleavedInPlace { .. })
+                    && run.is_some_and(|r| r.1 == width);
+                if !in_buffer {
+                    let tile = &mut tile[..n * width];
+                    match &buffers {
+                        Buffers::InterleavedInPlace { buf } => {
+                            gather_frames(buf, channels, &slots, run, width, f0, n, tile);
+                        }
+                        Buffers::Planar { input, .. } => {
+                            gather_planes(input, &slots, width, f0, n, tile);
+                        }
+                        Buffers::PlanarInPlace { bufs } => {
+                            gather_planes(bufs, &slots, width, f0, n, tile);
+                        }
+                        // Became in place above.
+                        Buffers::Interleaved { .. } => {}
+                    }
+                }
+                let (data, stride) = match &mut buffers {
+                    Buffers::InterleavedInPlace { buf } if in_buffer => {
                         let c0 = run.map_or(0, |r| r.0);
                         let direct =
                             &mut buf[f0 * channels + c0..(f0 + n - 1) * channels + c0 + width];
-                        K::process(
-                            s,
-                            Group {
-                                stride: channels,
-                                ..group
-                            },
-                            direct,
-                            key,
-                            n,
-                        );
+                        (direct, channels)
                     }
-                    Buffers::InterleavedInPlace { buf } => {
-                        let tile = &mut tile[..n * width];
-                        gather_frames(buf, channels, &slots, run, width, f0, n, tile);
-                        K::process(s, group, tile, key, n);
-                        scatter_frames(buf, channels, &slots, run, width, f0, n, tile);
+                    _ => (&mut tile[..n * width], width),
+                };
+                K::process(s, Group { stride, ..group }, data, key, n);
+                if !in_buffer {
+                    let tile = &tile[..n * width];
+                    match &mut buffers {
+                        Buffers::InterleavedInPlace { buf } => {
+                            scatter_frames(buf, channels, &slots, run, width, f0, n, tile);
+                        }
+                        Buffers::Planar { output, .. } => {
+                            scatter_planes(output, &slots, width, f0, n, tile);
+                        }
+                        Buffers::PlanarInPlace { bufs } => {
+                            scatter_planes(bufs, &slots, width, f0, n, tile);
+                        }
+                        Buffers::Interleaved { .. } => {}
                     }
-                    Buffers::Planar { input, output } => {
-                        let tile = &mut tile[..n * width];
-                        gather_planes(input, &slots, width, f0, n, tile);
-                        K::process(s, group, tile, key, n);
-                        scatter_planes(output, &slots, width, f0, n, tile);
-                    }
-                    Buffers::PlanarInPlace { bufs } => {
-                        let tile = &mut tile[..n * width];
-                        gather_planes(bufs, &slots, width, f0, n, tile);
-                        K::process(s, group, tile, key, n);
-                        scatter_planes(bufs, &slots, width, f0, n, tile);
-                    }
-                    // Became in place above.
-                    Buffers::Interleaved { .. } => {}
                 }
                 f0 += n;
             }

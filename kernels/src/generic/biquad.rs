@@ -2,7 +2,6 @@
 
 use super::sanitize;
 use crate::bank::Bank;
-use crate::block::{BlockKernel, Group};
 use crate::kernel::LaneKernel;
 use crate::lanes::Lanes;
 use crate::reference::biquad::Coefficients;
@@ -147,38 +146,5 @@ impl<const N: usize> LaneKernel for Biquad<N> {
         _key: S::V,
     ) -> S::V {
         cascade(s, p, st, x)
-    }
-}
-
-/// The same cascade on the block contract ([`crate::block`]): per tile,
-/// each register's coefficients and history are loaded once, the tile's
-/// frames run through the cascade, and the history is stored back. The
-/// state bank holds the history rows of [`Biquad`] (no extra history
-/// rows); same operations per sample, so the same bits as the
-/// [`LaneKernel`] form and the reference.
-impl<const N: usize> BlockKernel for Biquad<N> {
-    const PARAM_WORDS: usize = rows::params(N);
-    const STATE_WORDS: usize = rows::state(N);
-
-    #[inline(always)]
-    fn process<S: Lanes>(
-        s: S,
-        group: Group<'_>,
-        tile: &mut [f32],
-        _key: Option<&[f32]>,
-        frames: usize,
-    ) {
-        let regs = group.registers;
-        for r in 0..regs {
-            let at = group.at + r * S::LANES;
-            let p = <Self as LaneKernel>::load_params(s, group.params, at);
-            let mut st = <Self as LaneKernel>::load_state(s, group.state, at);
-            for f in 0..frames {
-                let i = f * group.stride + r * S::LANES;
-                let y = cascade(s, &p, &mut st, s.load(&tile[i..]));
-                s.store(&mut tile[i..], y);
-            }
-            <Self as LaneKernel>::store_state(s, group.state, at, st);
-        }
     }
 }

@@ -144,13 +144,18 @@ impl BlockKernel for Limiter {
         _key: Option<&[f32]>,
         frames: usize,
     ) {
-        // Registers per group are a power of two (link blocks and lanes are).
+        // Registers per group are a power of two (link blocks and lanes
+        // are), at most `GROUP_SLOTS / S::LANES`: the group counts `S`
+        // cannot have are not compiled for it (their guards are constants).
         match group.registers {
             1 => run::<S, 1>(s, group, tile, frames),
-            2 => run::<S, 2>(s, group, tile, frames),
-            4 => run::<S, 4>(s, group, tile, frames),
-            8 => run::<S, 8>(s, group, tile, frames),
-            _ => run::<S, GROUP_SLOTS>(s, group, tile, frames),
+            2 if const { S::LANES * 2 <= GROUP_SLOTS } => run::<S, 2>(s, group, tile, frames),
+            4 if const { S::LANES * 4 <= GROUP_SLOTS } => run::<S, 4>(s, group, tile, frames),
+            8 if const { S::LANES * 8 <= GROUP_SLOTS } => run::<S, 8>(s, group, tile, frames),
+            _ if const { S::LANES == 1 } => run::<S, GROUP_SLOTS>(s, group, tile, frames),
+            // No other count reaches a kernel (`registers * S::LANES` is
+            // at most `GROUP_SLOTS`).
+            _ => debug_assert!(false, "{} registers of {} lanes", group.registers, S::LANES),
         }
     }
 }
