@@ -138,8 +138,9 @@ fn compressor(c: &mut Criterion) {
     }
 }
 
-/// Chunk counts at a fixed warm-up (one track, 5 ms / 50 ms): the cost of
-/// a chunked frame as the slots grow, for the rule in docs/tuning.md.
+/// Chunk counts at the warm-up `Auto` picks (one track; the envelope at
+/// 5 ms / 50 ms, the compressor with default settings): the cost of a
+/// chunked frame as the slots grow, for the rule in docs/tuning.md.
 fn sweep(c: &mut Criterion) {
     let mut g = c.benchmark_group("chunks-sweep");
     let x = music(1, TRACK);
@@ -155,6 +156,24 @@ fn sweep(c: &mut Criterion) {
             g.throughput(tp);
             g.bench_function(bid, |b| {
                 b.iter(|| env.process_interleaved(black_box(&x), &mut y).unwrap())
+            });
+        }
+    }
+    let x = music(1, TRACK);
+    for isa in isas().into_iter().filter(|&i| i != Isa::Scalar) {
+        for chunks in [4, 8, 16, 32, 64] {
+            let chunking = Chunking::Forced {
+                chunks,
+                warmup: 88_201,
+            };
+            let mut comp = Compressor::new(FS, 1, Settings::compressor())
+                .and_then(|c| c.with_isa(isa))
+                .unwrap()
+                .with_chunking(chunking);
+            let (bid, tp) = id(&format!("compressor-{}-{chunks}", isa.name()), 1, TRACK);
+            g.throughput(tp);
+            g.bench_function(bid, |b| {
+                b.iter(|| comp.process_interleaved(black_box(&x), &mut y).unwrap())
             });
         }
     }

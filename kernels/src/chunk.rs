@@ -25,9 +25,7 @@ use crate::isa::Isa;
 use crate::kernel::LaneKernel;
 use crate::layout::{Buffers, Key, ShapeError};
 use crate::plan::Plan;
-use crate::tuning::{
-    CHECKPOINT_FRAMES, CHUNK_MIN_FRAMES, CHUNK_MIN_GAIN, CHUNK_SLOTS, WARMUP_TIME_CONSTANTS,
-};
+use crate::tuning::{CHECKPOINT_FRAMES, CHUNK_MIN_FRAMES, CHUNK_MIN_GAIN, WARMUP_TIME_CONSTANTS};
 use core::fmt;
 
 /// Whether a call may be split into chunks in lanes. The output is the
@@ -64,9 +62,12 @@ pub enum Reason {
     /// Whole: too few frames (below [`CHUNK_MIN_FRAMES`], or than forced
     /// chunks need).
     Short,
-    /// Whole: the channels leave no room for a second copy in the ISA's
-    /// lanes ([`CHUNK_SLOTS`]).
+    /// Whole: the channels leave no room for a second copy in the slots
+    /// the kernel fills on this ISA ([`LaneKernel::CHUNK_SLOTS`]).
     LanesFull,
+    /// Whole: interleaved channels of a kernel too cheap to pay for
+    /// gathering its chunks ([`LaneKernel::CHUNK_GATHERS`]).
+    Interleaved,
     /// Whole: the kernel does not bound its memory (a state that never
     /// forgets, or a kernel without [`LaneKernel::memory_frames`]).
     Memory,
@@ -127,6 +128,7 @@ impl fmt::Display for Execution {
                 Reason::Off => "chunking off",
                 Reason::Short => "too few frames to chunk",
                 Reason::LanesFull => "the channels fill the lanes",
+                Reason::Interleaved => "interleaved channels cost more to gather than chunks save",
                 Reason::Memory => "the kernel's memory is unbounded",
                 Reason::Warmup => "warm-ups would cost more than the lanes save",
                 Reason::Auto | Reason::Forced => "whole",
@@ -170,6 +172,7 @@ pub(crate) fn decide<K: LaneKernel>(
     isa: Isa,
     plan: &Plan,
     params: &Bank,
+    buffers: &Buffers<'_, '_, '_>,
     frames: usize,
 ) -> Result<(Split, Reason), Reason> {
     let (chunks, warmup, reason) = match chunking {
@@ -179,9 +182,16 @@ pub(crate) fn decide<K: LaneKernel>(
             if frames < CHUNK_MIN_FRAMES {
                 return Err(Reason::Short);
             }
-            let copies = CHUNK_SLOTS.get(isa) / plan.period();
+            let copies = K::CHUNK_SLOTS.get(isa) / plan.period();
             if copies < 2 {
                 return Err(Reason::LanesFull);
+            }
+            let interleaved = matches!(
+                buffers,
+                Buffers::Interleaved { .. } | Buffers::InterleavedInPlace { .. }
+            );
+            if interleaved && plan.channels() > 1 && !K::CHUNK_GATHERS {
+                return Err(Reason::Interleaved);
             }
             let mut tau = 0.0f64;
             for c in 0..plan.channels() {

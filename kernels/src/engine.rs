@@ -202,7 +202,8 @@ impl Engine {
     ) -> Result<Execution, ShapeError> {
         let banks = [(params, K::PARAM_WORDS), (&*state, K::STATE_WORDS)];
         let frames = check_shapes(plan, &banks, &buffers, key.as_ref())?;
-        match chunk::decide::<K>(self.chunking, self.isa(), plan, params, frames) {
+        let isa = self.isa();
+        match chunk::decide::<K>(self.chunking, isa, plan, params, &buffers, frames) {
             Ok((split, reason)) => {
                 let whole = self.with_chunking(Chunking::Off);
                 let call = (frames, split, reason);

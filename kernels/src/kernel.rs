@@ -132,6 +132,16 @@ pub trait LaneKernel {
     /// chunk's state apart from the sequential one.
     const RUNNING_MIN_ROWS: &'static [usize] = &[];
 
+    /// Slots a chunked call fills, per ISA ([`crate::chunk`]; the values
+    /// live in [`crate::tuning`]): a call is chunked only when at least two
+    /// copies of its plan fit. None by default.
+    const CHUNK_SLOTS: TimedChannels = TimedChannels::NONE;
+
+    /// Whether chunking pays when the chunks of several interleaved
+    /// channels must be gathered into a tile and scattered back (a kernel
+    /// whose step costs much more than that copy).
+    const CHUNK_GATHERS: bool = false;
+
     /// Whether the kernel has a time-lanes body ([`LaneKernel::timed`]).
     const TIMED: bool = false;
 

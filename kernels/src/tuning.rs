@@ -62,17 +62,26 @@ pub const COMPRESSOR_TIMED: TimedChannels = TimedChannels {
     neon: 2,
 };
 
-/// Slots a chunked call fills, per ISA ([`crate::chunk`]): a call whose
-/// channels leave room for at least two copies of its plan in this many
-/// slots may be split into chunks. Four registers, so that the
-/// recurrences of independent registers overlap; none on the portable ISA,
-/// where the reference's loop beats its four-lane arrays (see
-/// [`ENVELOPE_TIMED`]).
-pub const CHUNK_SLOTS: TimedChannels = TimedChannels {
+/// Slots a chunked call of the envelope follower fills, per ISA
+/// ([`crate::chunk`]): past one register's worth of chunks, every slot
+/// costs as much as the warm-up it adds, so more chunks only add warm-ups.
+/// None on the portable ISA, where the reference's loop beats its
+/// four-lane arrays (see [`ENVELOPE_TIMED`]). NEON: not measured, set to
+/// one register.
+pub const ENVELOPE_CHUNK_SLOTS: TimedChannels = TimedChannels {
     scalar: 0,
-    avx2: 32,
-    avx512: 64,
-    neon: 16,
+    avx2: 8,
+    avx512: 8,
+    neon: 4,
+};
+
+/// Slots a chunked call of the compressor fills, per ISA (as
+/// [`ENVELOPE_CHUNK_SLOTS`]). NEON: not measured, set to one register.
+pub const COMPRESSOR_CHUNK_SLOTS: TimedChannels = TimedChannels {
+    scalar: 0,
+    avx2: 16,
+    avx512: 16,
+    neon: 4,
 };
 
 /// Fewest frames for which [`crate::chunk::Chunking::Auto`] splits a call:
@@ -88,7 +97,8 @@ pub const WARMUP_TIME_CONSTANTS: f64 = 20.0;
 
 /// Least modelled speed-up for which [`crate::chunk::Chunking::Auto`]
 /// splits a call: `frames / (warm-up + chunk)`, the lanes being free up to
-/// [`CHUNK_SLOTS`]. Below it the warm-ups cost more than the lanes save.
+/// [`crate::LaneKernel::CHUNK_SLOTS`]. Below it the warm-ups cost more than
+/// the lanes save.
 pub const CHUNK_MIN_GAIN: f64 = 2.0;
 
 /// Frames between the checkpoints at which a chunk's speculative state is

@@ -668,6 +668,8 @@ macro_rules! compressor_kernel {
 
             /// The meter.
             const RUNNING_MIN_ROWS: &'static [usize] = &[3];
+            const CHUNK_SLOTS: crate::tuning::TimedChannels = crate::tuning::COMPRESSOR_CHUNK_SLOTS;
+            const CHUNK_GATHERS: bool = true;
 
             #[inline(always)]
             fn timed<S: Lanes>(s: S, params: &Bank, state: &mut Bank, slot: usize, run: TimedRun<'_>) {
@@ -781,6 +783,8 @@ impl LaneKernel for DetectorKernel {
         *env = detect(s, p, *env, key);
         *env
     }
+
+    const CHUNK_SLOTS: crate::tuning::TimedChannels = crate::tuning::ENVELOPE_CHUNK_SLOTS;
 
     fn memory_frames(params: &Bank, slot: usize) -> Option<f64> {
         longest(&[params.row(1)[slot], params.row(2)[slot]])

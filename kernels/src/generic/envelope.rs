@@ -44,6 +44,8 @@ impl LaneKernel for PeakEnvelope {
     const TIMED: bool = true;
     const TIMED_CHANNELS: crate::tuning::TimedChannels = crate::tuning::ENVELOPE_TIMED;
 
+    const CHUNK_SLOTS: crate::tuning::TimedChannels = crate::tuning::ENVELOPE_CHUNK_SLOTS;
+
     fn memory_frames(params: &Bank, slot: usize) -> Option<f64> {
         longest(&[
             params.row(Self::ATTACK)[slot],
