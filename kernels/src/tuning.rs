@@ -63,15 +63,17 @@ pub const COMPRESSOR_TIMED: TimedChannels = TimedChannels {
 };
 
 /// Slots a chunked call of the envelope follower fills, per ISA
-/// ([`crate::chunk`]): past one register's worth of chunks, every slot
-/// costs as much as the warm-up it adds, so more chunks only add warm-ups.
+/// ([`crate::chunk`]): the measured best chunk count of one channel. Fewer
+/// chunks leave the recurrence's latency exposed; more add warm-ups and
+/// cost each slot about as much (the planar route is bound by its loads,
+/// stores and transposes).
 /// None on the portable ISA, where the reference's loop beats its
 /// four-lane arrays (see [`ENVELOPE_TIMED`]). NEON: not measured, set to
 /// one register.
 pub const ENVELOPE_CHUNK_SLOTS: TimedChannels = TimedChannels {
     scalar: 0,
-    avx2: 8,
-    avx512: 8,
+    avx2: 16,
+    avx512: 16,
     neon: 4,
 };
 
@@ -79,7 +81,7 @@ pub const ENVELOPE_CHUNK_SLOTS: TimedChannels = TimedChannels {
 /// [`ENVELOPE_CHUNK_SLOTS`]). NEON: not measured, set to one register.
 pub const COMPRESSOR_CHUNK_SLOTS: TimedChannels = TimedChannels {
     scalar: 0,
-    avx2: 16,
+    avx2: 8,
     avx512: 16,
     neon: 4,
 };
