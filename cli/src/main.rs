@@ -70,6 +70,11 @@ fn info() {
         "planar calls stream (non-temporal stores on AVX-512) from {} floats of output per call",
         lanedsp::STREAM_FLOATS
     );
+    println!(
+        "calls of few channels and at least {} frames run in chunks in lanes (same bits; \
+         the envelope follower and the compressor)",
+        lanedsp::CHUNK_MIN_FRAMES
+    );
 }
 
 /// The names of `isas`, comma-separated.
