@@ -7,7 +7,10 @@ use lanedsp_kernels::{Buffers, Isa};
 ///
 /// Every process call takes one of the four [`Buffers`] layouts, of any
 /// length including 0, continues from the state the previous call left, and
-/// never allocates, locks or panics. A call that returns an error has read
+/// never allocates, locks or panics (a call of at least
+/// [`CHUNK_MIN_FRAMES`](crate::CHUNK_MIN_FRAMES) frames that a processor
+/// runs in chunks allocates their scratch once; see
+/// [`Chunking`](crate::Chunking)). A call that returns an error has read
 /// and written nothing and left the state as it was.
 pub trait Processor {
     /// Number of channels.

@@ -81,52 +81,14 @@ fn out_of_cache(frames: usize, channels: usize, threshold: usize) -> bool {
     frames.saturating_mul(channels) >= threshold
 }
 
-/// Registers per group of a *cascade*: a single-pass kernel with at least
-/// [`CASCADE_STATE_WORDS`] state words ([`group_regs`]).
-pub const CASCADE_REGS: usize = 2;
-
-/// State words from which a single-pass kernel is a cascade (a biquad
-/// cascade of three or more sections: `2 * (sections + 1)` words).
-pub const CASCADE_STATE_WORDS: usize = 8;
-
-/// Registers per group for kernel `K`: [`MAX_REGS`], or [`CASCADE_REGS`]
-/// for a cascade (a single-pass kernel with at least
-/// [`CASCADE_STATE_WORDS`] state words). A cascade's step is a chain of
-/// recurrences (section `k` of frame `f + 1` waits only on section `k` of
-/// frame `f` and section `k - 1` of frame `f + 1`), so one register
-/// already keeps several in flight, and its parameters and state (at
-/// least 23 registers' worth) fill the register file from the second
-/// register on: more registers per group only spill. Capping the groups
-/// also compiles the cascades' bodies for 1 and 2 registers only, not 1
-/// to 4 (docs/tuning.md, "Registers per group"). A cascade's slots are
-/// independent (no link blocks), so its groups need not hold whole ones.
-/// The output bits are the same for any grouping.
-pub const fn group_regs<K: LaneKernel>() -> usize {
-    if !K::MULTI_PASS && K::STATE_WORDS >= CASCADE_STATE_WORDS {
-        CASCADE_REGS
-    } else {
-        MAX_REGS
-    }
-}
-
-/// Calls `$f::<.., N>(..)` with `N` the const register count
-/// `1..=group_regs::<$k>()` (`$k` the kernel): a cascade's driver is
-/// compiled for [`CASCADE_REGS`] registers at most (the other arm is never
-/// instantiated for it, its condition being a constant).
+/// Calls `$f::<.., N>(..)` with `N` the const register count `1..=MAX_REGS`.
 macro_rules! by_regs {
-    ($regs:expr, $k:ty, $f:ident::<$($g:ty),*>($($arg:expr),* $(,)?)) => {
-        if const { group_regs::<$k>() == CASCADE_REGS } {
-            match $regs {
-                1 => $f::<$($g,)* 1>($($arg),*),
-                _ => $f::<$($g,)* 2>($($arg),*),
-            }
-        } else {
-            match $regs {
-                1 => $f::<$($g,)* 1>($($arg),*),
-                2 => $f::<$($g,)* 2>($($arg),*),
-                3 => $f::<$($g,)* 3>($($arg),*),
-                _ => $f::<$($g,)* 4>($($arg),*),
-            }
+    ($regs:expr, $f:ident::<$($g:ty),*>($($arg:expr),* $(,)?)) => {
+        match $regs {
+            1 => $f::<$($g,)* 1>($($arg),*),
+            2 => $f::<$($g,)* 2>($($arg),*),
+            3 => $f::<$($g,)* 3>($($arg),*),
+            _ => $f::<$($g,)* 4>($($arg),*),
         }
     };
 }
@@ -434,7 +396,7 @@ fn interleaved<S: Lanes, K: LaneKernel>(
     frames: usize,
     prefetch: bool,
 ) {
-    let width = group_regs::<K>() * S::LANES;
+    let width = MAX_REGS * S::LANES;
     // One block for a single group; cache-sized blocks when groups revisit it.
     let block = if channels > width {
         BLOCK_FRAMES
@@ -461,7 +423,6 @@ fn interleaved<S: Lanes, K: LaneKernel>(
             };
             by_regs!(
                 regs,
-                K,
                 direct_group::<S, K>(s, params, state, &mut io, key, at)
             );
             c0 += n;
@@ -872,7 +833,7 @@ fn tiled<S: Lanes, K: LaneKernel>(
     key: Option<Key<'_, '_>>,
     frames: Range<usize>,
 ) {
-    let width = group_regs::<K>() * S::LANES;
+    let width = MAX_REGS * S::LANES;
     // Whole link blocks: a butterfly reads every register of its block.
     let used = plan.used().next_multiple_of(plan.max_block());
     let mut tile = [0.0f32; TILE_FLOATS];
@@ -938,7 +899,6 @@ fn tiled<S: Lanes, K: LaneKernel>(
             };
             by_regs!(
                 regs,
-                K,
                 tile_step::<S, K>(s, params, state, base, tile, key_tile)
             );
             match &mut buffers {

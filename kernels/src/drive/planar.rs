@@ -14,10 +14,7 @@
 //! AVX2 most calls run one register per group too ([`narrow`]), with plain
 //! stores.
 
-use super::{
-    CASCADE_REGS, MAX_REGS, Planes, Regs, group_regs, middle_passes, out_of_cache, prepare,
-    to_line_boundary,
-};
+use super::{MAX_REGS, Planes, Regs, middle_passes, out_of_cache, prepare, to_line_boundary};
 use crate::bank::Bank;
 use crate::isa::Isa;
 use crate::job::LaneJob;
@@ -125,8 +122,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
         S::LANES.max(plan.max_block())
     } else {
         MAX_REGS * S::LANES
-    }
-    .min(group_regs::<K>() * S::LANES);
+    };
     // Whole link blocks: a butterfly reads every register of its block.
     let used = plan.used().next_multiple_of(plan.max_block());
     let mut base = 0;
@@ -168,7 +164,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
         group.padded = group.output[..regs * S::LANES].iter().any(|p| p.is_empty());
         // A group without channels has nothing to compute or write.
         if any {
-            by_regs!(regs, K, run_group::<S, K>(s, group));
+            by_regs!(regs, run_group::<S, K>(s, group));
         }
         base += n;
     }
