@@ -283,6 +283,13 @@ impl Envelope {
     fn isa(&self) -> &'static str {
         self.inner.isa().name()
     }
+
+    /// How the last call ran: whole, or in chunks in lanes (long calls of
+    /// few channels) and how many frames their repair ran.
+    #[getter]
+    fn last_execution(&self) -> String {
+        self.inner.last_execution().to_string()
+    }
 }
 
 fn item<'py, T: FromPyObjectOwned<'py>>(settings: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
@@ -495,6 +502,13 @@ impl Dynamics {
     #[getter]
     fn isa(&self) -> &'static str {
         self.inner.isa().name()
+    }
+
+    /// How the last call ran: whole, or in chunks in lanes (long calls of
+    /// few channels) and how many frames their repair ran.
+    #[getter]
+    fn last_execution(&self) -> String {
+        self.inner.last_execution().to_string()
     }
 }
 

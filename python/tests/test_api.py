@@ -256,3 +256,30 @@ def test_threads():
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert all("borrow" in str(e) for e in errors)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_long_track_in_chunks_equals_blocks(kind):
+    """One long track runs in chunks in lanes (where the ISA has room):
+    the same bits as the same track in short blocks, which never chunk."""
+    audio = program((2, 150_000), seed=11)
+    proc = processors()[kind]
+    whole = proc(audio, SR)
+    proc.reset()
+    cuts = list(range(0, 150_000, 4096)) + [150_000]
+    parts = [proc.process(audio[..., a:b], SR) for a, b in zip(cuts, cuts[1:])]
+    np.testing.assert_array_equal(np.concatenate(parts, axis=-1).view(np.uint32), whole.view(np.uint32))
+
+
+def test_last_execution_names_chunks():
+    env = lanedsp._lanedsp.Envelope(SR, 1, 0.005, 0.05)
+    x = program((200_000,), seed=3).astype(np.float32)
+    out = np.empty_like(x)
+    env.process(x, out, True)
+    text = env.last_execution
+    if env.isa == "scalar":
+        assert "whole" in text, text
+    else:
+        assert "chunks" in text, text
+    env.process(x[:1024].copy(), out[:1024], True)
+    assert "too few frames" in env.last_execution
