@@ -282,6 +282,10 @@ impl Case for Fuzzed {
         }
     }
 
+    fn chunking(comp: &mut Compressor, chunking: lanedsp::Chunking) {
+        comp.set_chunking(chunking);
+    }
+
     fn apply(comp: &mut Compressor, change: &Change) -> lanedsp::Result<()> {
         match change {
             Change::All(s) => comp.set_settings(*s),

@@ -8,7 +8,7 @@
 
 use crate::buffers::{self, Layout};
 use crate::decode::{Block, Input, Planes, zero_or_normal};
-use lanedsp::{Isa, Processor};
+use lanedsp::{Chunking, Isa, Processor};
 use std::fmt::Debug;
 
 /// Most channels a stream usually has, and at most.
@@ -62,6 +62,10 @@ pub trait Case {
     fn apply_ref(reference: &mut Self::Ref, change: &Self::Change) -> bool;
     /// Every state word of every channel, as [`Reference::state`] orders it.
     fn state(proc: &Self::Proc) -> Vec<f32>;
+    /// Sets how the processor splits long calls into chunks in lanes
+    /// (nothing for processors that never chunk). The output and state
+    /// must not change.
+    fn chunking(_proc: &mut Self::Proc, _chunking: Chunking) {}
     /// Whether an output sample is allowed by the numeric policy (by
     /// default: `±0` or a finite normal number).
     fn output_ok(x: f32) -> bool {
@@ -79,6 +83,7 @@ pub trait Case {
 enum Step<C: Case> {
     Block(Block),
     Change(C::Change),
+    Chunking(Chunking),
     Reset,
 }
 
@@ -97,6 +102,7 @@ fn history<C: Case>(steps: &[Step<C>]) -> String {
                 b.alloc()
             ),
             Step::Change(c) => format!("  #{i} change {c:?}"),
+            Step::Chunking(c) => format!("  #{i} chunking {c:?}"),
             Step::Reset => format!("  #{i} reset"),
         })
         .collect::<Vec<_>>()
@@ -161,6 +167,18 @@ pub fn differential<C: Case>(data: &[u8]) {
         let step = match op % 16 {
             0 => Step::Reset,
             1 | 2 => Step::Change(C::change(&mut input, channels)),
+            // Chunks forced at small sizes (a fuzzed block is short), or off.
+            3 => {
+                let (b, warmup) = (input.byte(), input.byte());
+                Step::Chunking(if b % 4 == 0 {
+                    Chunking::Off
+                } else {
+                    Chunking::Forced {
+                        chunks: 2 + usize::from(b / 4) % 6,
+                        warmup: usize::from(warmup) % 100,
+                    }
+                })
+            }
             _ => Step::Block(input.block(channels, &mut budget)),
         };
         steps.push(step);
@@ -170,6 +188,11 @@ pub fn differential<C: Case>(data: &[u8]) {
                 reference.reset();
                 for (_, p) in procs.iter_mut() {
                     p.reset();
+                }
+            }
+            Step::Chunking(chunking) => {
+                for (_, p) in procs.iter_mut() {
+                    C::chunking(p, *chunking);
                 }
             }
             Step::Change(change) => {

@@ -160,6 +160,10 @@ impl Case for Envelope {
         }
     }
 
+    fn chunking(env: &mut EnvelopeFollower, chunking: lanedsp::Chunking) {
+        env.set_chunking(chunking);
+    }
+
     fn apply(env: &mut EnvelopeFollower, change: &Change) -> lanedsp::Result<()> {
         match *change {
             Change::All(a, r) => env.set_times(a, r),
