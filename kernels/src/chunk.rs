@@ -20,6 +20,7 @@
 //! least [`CHUNK_MIN_FRAMES`] frames, never real-time blocks.
 
 use crate::bank::Bank;
+use crate::drive::{gather, scatter};
 use crate::engine::Engine;
 use crate::isa::Isa;
 use crate::kernel::LaneKernel;
@@ -230,12 +231,23 @@ fn copy_column(from: &Bank, a: usize, to: &mut Bank, b: usize) {
     }
 }
 
+/// Rows of `K`'s state but its running minima.
+fn compared_rows<K: LaneKernel>(words: usize) -> impl Iterator<Item = usize> {
+    (0..words).filter(|w| !K::RUNNING_MIN_ROWS.contains(w))
+}
+
+/// Copies column `a` of `from` into column `b` of `to`, every row but the
+/// running minima of `K`.
+fn copy_state<K: LaneKernel>(from: &Bank, a: usize, to: &mut Bank, b: usize) {
+    for w in compared_rows::<K>(from.words()) {
+        to.row_mut(w)[b] = from.row(w)[a];
+    }
+}
+
 /// Whether columns `a` of `x` and `b` of `y` hold the same bits in every
 /// row but the running minima of `K`.
 fn same_state<K: LaneKernel>(x: &Bank, a: usize, y: &Bank, b: usize) -> bool {
-    (0..x.words())
-        .filter(|w| !K::RUNNING_MIN_ROWS.contains(w))
-        .all(|w| x.row(w)[a].to_bits() == y.row(w)[b].to_bits())
+    compared_rows::<K>(x.words()).all(|w| x.row(w)[a].to_bits() == y.row(w)[b].to_bits())
 }
 
 /// Folds the running minima of `y`'s column `b` (kept over a later stretch)
@@ -273,18 +285,6 @@ fn read_key(key: &Key<'_, '_>, channels: usize, c: usize, from: usize, out: &mut
     }
 }
 
-/// Channel `c` of interleaved `frames`, frames `from..`, into `out`.
-fn gather(frames: &[f32], channels: usize, c: usize, from: usize, out: &mut [f32]) {
-    if channels == 1 {
-        out.copy_from_slice(&frames[from..from + out.len()]);
-        return;
-    }
-    let samples = frames[from * channels + c..].iter().step_by(channels);
-    for (o, &x) in out.iter_mut().zip(samples) {
-        *o = x;
-    }
-}
-
 /// Writes `data` to frames `from..from + data.len()` of output channel `c`.
 fn write_output(
     buffers: &mut Buffers<'_, '_, '_>,
@@ -298,18 +298,7 @@ fn write_output(
         Buffers::Planar { output, .. } => output[c][from..from + n].copy_from_slice(data),
         Buffers::PlanarInPlace { bufs } => bufs[c][from..from + n].copy_from_slice(data),
         Buffers::Interleaved { output: frames, .. }
-        | Buffers::InterleavedInPlace { buf: frames }
-            if channels == 1 =>
-        {
-            frames[from..from + n].copy_from_slice(data)
-        }
-        Buffers::Interleaved { output: frames, .. }
-        | Buffers::InterleavedInPlace { buf: frames } => {
-            let samples = frames[from * channels + c..].iter_mut().step_by(channels);
-            for (o, &y) in samples.zip(data) {
-                *o = y;
-            }
-        }
+        | Buffers::InterleavedInPlace { buf: frames } => scatter(frames, channels, c, from, data),
     }
 }
 
@@ -618,12 +607,7 @@ fn speculate_and_repair<K: LaneKernel>(
                     for later in &checkpoints[i + 1..] {
                         fold_minima::<K>(&mut truth, slot(c), later, base + slot(c));
                     }
-                    let minima = K::RUNNING_MIN_ROWS.iter().map(|&w| truth.row(w)[slot(c)]);
-                    let minima: Vec<f32> = minima.collect();
-                    copy_column(&checkpoints[last], base + slot(c), &mut truth, slot(c));
-                    for (&w, m) in K::RUNNING_MIN_ROWS.iter().zip(minima) {
-                        truth.row_mut(w)[slot(c)] = m;
-                    }
+                    copy_state::<K>(&checkpoints[last], base + slot(c), &mut truth, slot(c));
                 }
             }
             None => unmet += 1,

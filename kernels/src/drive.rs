@@ -99,7 +99,7 @@ mod timed;
 
 pub(crate) use block::{BlockJob, run_block};
 
-pub(crate) use timed::timed;
+pub(crate) use timed::{gather, scatter, timed};
 
 /// A checked kernel run: everything [`drive`] needs.
 pub(crate) struct Run<'a, 'b, 'i, 'o, 'k> {

@@ -45,7 +45,11 @@ struct TimedJob<'a, 'b, 'i, 'o, 'k, K> {
 /// Copies channel `c` of interleaved `frames` (of `channels` samples),
 /// frames `f0..f0 + out.len()`, into `out`.
 #[inline(always)]
-fn gather(frames: &[f32], channels: usize, c: usize, f0: usize, out: &mut [f32]) {
+pub(crate) fn gather(frames: &[f32], channels: usize, c: usize, f0: usize, out: &mut [f32]) {
+    if channels == 1 {
+        out.copy_from_slice(&frames[f0..f0 + out.len()]);
+        return;
+    }
     let start = f0 * channels + c;
     for (o, &x) in out.iter_mut().zip(frames[start..].iter().step_by(channels)) {
         *o = x;
@@ -54,7 +58,11 @@ fn gather(frames: &[f32], channels: usize, c: usize, f0: usize, out: &mut [f32])
 
 /// The inverse of [`gather`].
 #[inline(always)]
-fn scatter(frames: &mut [f32], channels: usize, c: usize, f0: usize, ys: &[f32]) {
+pub(crate) fn scatter(frames: &mut [f32], channels: usize, c: usize, f0: usize, ys: &[f32]) {
+    if channels == 1 {
+        frames[f0..f0 + ys.len()].copy_from_slice(ys);
+        return;
+    }
     let start = f0 * channels + c;
     for (o, &y) in frames[start..].iter_mut().step_by(channels).zip(ys) {
         *o = y;
