@@ -19,7 +19,12 @@ the result is returned as float64 (docs/python.md).
 Processors: :class:`EnvelopeFollower`, :class:`Compressor` (also upward
 compression, expansion and gating, with linking and a sidechain),
 :class:`Limiter` (lookahead brickwall limiter, sample or true peak, with a
-reported latency and a flush). The
+reported latency and a flush), :class:`Equalizer` (up to 8 RBJ-cookbook
+biquad bands per channel, :class:`Band`), :class:`LoudnessMeter` (BS.1770-4 /
+EBU R128: momentary, short-term, integrated, loudness range, sample and
+true peak;
+``meter.integrated_loudness(audio)`` as in pyloudnorm, but with lanedsp's
+``(channels, samples)`` arrays). The
 seed's Numba-era names are kept as a thin compatibility layer:
 ``EnvelopeFollower(sample_rate, attack_ms, release_ms).process_buffer(levels)``
 and :class:`VectorizedEnvelopeFollower`.
@@ -37,17 +42,23 @@ from . import _lanedsp
 from ._lanedsp import available_isas, isa, isa_selection
 
 __all__ = [
+    "Band",
     "Compressor",
+    "Equalizer",
     "Limiter",
+    "LoudnessMeter",
     "EnvelopeFollower",
     "VectorizedEnvelopeFollower",
     "available_isas",
     "isa",
     "isa_selection",
+    "BUTTERWORTH_Q",
     "GAIN_LIMIT_DB",
+    "MAX_BANDS",
     "MAX_CHANNELS",
     "MAX_LINK",
     "MAX_LOOKAHEAD_MS",
+    "MIN_LOUDNESS_RATE",
 ]
 
 __version__ = "0.1.0"
@@ -986,3 +997,607 @@ def _limiter_property(kwarg: str) -> property:
 for _kwarg in _LIMITER_KWARGS:
     setattr(Limiter, _kwarg, _limiter_property(_kwarg))
 del _kwarg
+
+
+# --------------------------------------------------------------------------
+# Equalizer.
+
+#: Most bands per channel the equalizer runs.
+MAX_BANDS: int = _lanedsp.MAX_BANDS
+
+#: The Butterworth Q, ``1 / sqrt(2)``: the default Q of every band (for the
+#: shelves, the cookbook's shelf slope ``S = 1``).
+BUTTERWORTH_Q: float = 1.0 / math.sqrt(2.0)
+
+# Band kinds: name -> whether the kind has a gain.
+_BAND_KINDS = {
+    "peaking": True,
+    "lowshelf": True,
+    "highshelf": True,
+    "lowpass": False,
+    "highpass": False,
+    "bandpass": False,
+    "notch": False,
+    "allpass": False,
+    "raw": False,
+}
+_BAND_ALIASES = {"peak": "peaking", "bell": "peaking", "bandstop": "notch", "biquad": "raw", "sos": "raw"}
+_BAND_FIELDS = ("kind", "freq_hz", "q", "gain_db", "coefficients")
+
+
+def _band_kind(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"a band's kind must be a string such as 'peaking', got {value!r}")
+    name = value.strip().lower().replace("_", "").replace("-", "").replace(" ", "")
+    name = _BAND_ALIASES.get(name, name)
+    if name not in _BAND_KINDS:
+        raise ValueError(
+            f"unknown band kind {value!r} (expected one of {', '.join(_BAND_KINDS)}; "
+            "also 'low_shelf', 'peak', 'bell', 'bandstop', 'sos', ...)"
+        )
+    return name
+
+
+class Band:
+    """One equalizer band: an RBJ Audio EQ Cookbook biquad design, or raw
+    coefficients.
+
+    Args:
+        kind: ``"peaking"`` (also ``"peak"``, ``"bell"``), ``"lowshelf"``,
+            ``"highshelf"``, ``"lowpass"``, ``"highpass"``, ``"bandpass"``
+            (0 dB peak gain), ``"notch"`` (also ``"bandstop"``),
+            ``"allpass"`` or ``"raw"`` (also ``"sos"``); case, ``_``, ``-``
+            and spaces are ignored (``"low_shelf"``, ``"LowShelf"``).
+        freq_hz: centre, cutoff or shelf midpoint frequency in Hz, in
+            ``(0, sample_rate / 2)`` (checked against each call's rate).
+        q: quality factor (> 0); default :data:`BUTTERWORTH_Q` (0.7071).
+            For the shelves it sets the slope as in the cookbook's ``Q``
+            form (``q = 0.7071`` is ``S = 1``, the steepest without
+            overshoot).
+        gain_db: gain in dB (-120 to 120) of ``peaking`` and the shelves;
+            the other kinds take none (0).
+        coefficients: for ``"raw"`` only: ``(b0, b1, b2, a1, a2)``
+            normalized (``a0 = 1``), or a scipy second-order-section row
+            ``(b0, b1, b2, a0, a1, a2)``. The section must be stable.
+
+    A band is immutable and compares by value. Equalizers also take bands
+    as dictionaries with the same keys (``{"kind": "peaking", "freq_hz":
+    1000, "q": 0.7, "gain_db": 3}``), as tuples in this order
+    (``("lowpass", 8000)``) and as other objects (namedtuples,
+    dataclasses) with these attribute names.
+    """
+
+    __slots__ = _BAND_FIELDS
+
+    kind: str
+    freq_hz: Optional[float]
+    q: float
+    gain_db: float
+    coefficients: Optional[Tuple[float, ...]]
+
+    def __init__(
+        self,
+        kind: str,
+        freq_hz: Optional[float] = None,
+        q: float = BUTTERWORTH_Q,
+        gain_db: float = 0.0,
+        coefficients: Optional[Sequence[float]] = None,
+    ) -> None:
+        kind = _band_kind(kind)
+        if kind == "raw":
+            if freq_hz is not None or gain_db != 0.0:
+                raise ValueError("a raw band takes coefficients, not freq_hz or gain_db")
+            if coefficients is None:
+                raise ValueError("a raw band needs coefficients=(b0, b1, b2, a1, a2) or (b0, b1, b2, a0, a1, a2)")
+            try:
+                coeffs = tuple(_number("coefficient", c) for c in coefficients)
+            except TypeError:
+                raise TypeError(
+                    f"coefficients must be a sequence of 5 or 6 real numbers, got {coefficients!r}"
+                ) from None
+            if len(coeffs) not in (5, 6):
+                raise ValueError(
+                    f"coefficients must be (b0, b1, b2, a1, a2) or (b0, b1, b2, a0, a1, a2), "
+                    f"got {len(coeffs)} numbers"
+                )
+            fields: Tuple[Any, ...] = (kind, None, BUTTERWORTH_Q, 0.0, coeffs)
+        else:
+            if coefficients is not None:
+                raise ValueError(f"only raw bands take coefficients, not {kind}")
+            if freq_hz is None:
+                raise TypeError(f"a {kind} band needs freq_hz")
+            freq = _number("freq_hz", freq_hz)
+            qv = _number("q", q)
+            gain = _number("gain_db", gain_db)
+            if gain != 0.0 and not _BAND_KINDS[kind]:
+                raise ValueError(f"a {kind} band has no gain_db (got {gain!r}); use peaking or a shelf")
+            fields = (kind, freq, qv, gain, None)
+        for name, value in zip(_BAND_FIELDS, fields):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("lanedsp.Band is immutable; make a new one")
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in _BAND_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Band) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> Any:
+        return (Band, self._values())
+
+    def __repr__(self) -> str:
+        if self.kind == "raw":
+            return f"lanedsp.Band('raw', coefficients={self.coefficients!r})"
+        gain = f", gain_db={self.gain_db:g}" if _BAND_KINDS[self.kind] else ""
+        return f"lanedsp.Band({self.kind!r}, freq_hz={self.freq_hz:g}, q={self.q:g}{gain})"
+
+    def _arg(self) -> Tuple[str, List[float]]:
+        """The ``(kind, numbers)`` the extension takes."""
+        if self.kind == "raw":
+            return ("raw", list(self.coefficients or ()))
+        values = [float(self.freq_hz), self.q]  # type: ignore[arg-type]
+        if _BAND_KINDS[self.kind]:
+            values.append(self.gain_db)
+        return (self.kind, values)
+
+    def sos(self, sample_rate: float) -> np.ndarray:
+        """The section at ``sample_rate`` as the equalizer runs it (the
+        cookbook formulas in float64, normalized, rounded once to float32),
+        as a scipy second-order-section row ``[b0, b1, b2, 1, a1, a2]``
+        (float64)."""
+        sr = _sample_rate(sample_rate)
+        b0, b1, b2, a1, a2 = _lanedsp.design_band(*self._arg(), sr)
+        return np.array([b0, b1, b2, 1.0, a1, a2], dtype=np.float64)
+
+    @classmethod
+    def from_sos(cls, sos: Any) -> List["Band"]:
+        """Raw bands from second-order sections shaped ``(n, 6)`` (rows
+        ``[b0, b1, b2, a0, a1, a2]``, as ``scipy.signal.butter(...,
+        output="sos")`` makes them), one band per row."""
+        rows = np.asarray(sos, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != 6:
+            raise ValueError(f"sos must have shape (sections, 6), got {rows.shape}")
+        return [cls("raw", coefficients=[float(v) for v in row]) for row in rows]
+
+
+BandSpec = Union[Band, Dict[str, Any], Sequence[Any], Any]
+
+
+def _band(value: Any, where: str) -> Band:
+    """``value`` (a Band, dict, tuple or object with Band's attribute names)
+    as a Band; errors name ``where``."""
+    try:
+        if isinstance(value, Band):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - set(_BAND_FIELDS)
+            if unknown:
+                raise TypeError(
+                    f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(sorted(map(repr, unknown)))} "
+                    f"(a band's keys: {', '.join(_BAND_FIELDS)})"
+                )
+            if "kind" not in value:
+                raise TypeError("a band needs a 'kind'")
+            return Band(**value)
+        if hasattr(value, "kind"):
+            return Band(**{f: getattr(value, f) for f in _BAND_FIELDS if hasattr(value, f)})
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], str):
+            if len(value) > len(_BAND_FIELDS):
+                raise TypeError(f"a band tuple has at most {len(_BAND_FIELDS)} items ({', '.join(_BAND_FIELDS)})")
+            return Band(*value)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from None
+    raise TypeError(
+        f"{where} must be a lanedsp.Band, a dict, a (kind, freq_hz, q, gain_db) tuple or an "
+        f"object with a 'kind' attribute, got {type(value).__name__} {value!r}"
+    )
+
+
+def _band_list(value: Any, where: str) -> List[Band]:
+    if value is None:
+        return []
+    if isinstance(value, tuple) and value and isinstance(value[0], str):
+        raise TypeError(f"{where} must be a list of bands; put a single band in a list: [{value!r}]")
+    if isinstance(value, (str, bytes, dict, Band)) or not isinstance(value, Sequence) and not hasattr(value, "__iter__"):
+        raise TypeError(f"{where} must be a list of bands, got {type(value).__name__}")
+    bands = [_band(b, f"{where}[{i}]") for i, b in enumerate(value)]
+    if len(bands) > MAX_BANDS:
+        raise ValueError(f"{where}: at most {MAX_BANDS} bands per channel, got {len(bands)}")
+    return bands
+
+
+def _check_bands(bands: List[Band], sample_rate: Optional[float], where: str) -> None:
+    """Designs every band (at ``sample_rate``, or a rate at which its
+    frequency is valid) so bad values fail now."""
+    for i, band in enumerate(bands):
+        sr = sample_rate
+        if sr is None:
+            f = band.freq_hz
+            sr = max(48_000.0, 4.0 * f) if f is not None and math.isfinite(f) else 48_000.0
+        try:
+            _lanedsp.design_band(*band._arg(), sr)
+        except ValueError as err:
+            raise ValueError(f"{where}[{i}] {band!r}: {err}") from None
+
+
+class Equalizer(_Lazy):
+    """Parametric equalizer: per channel, a cascade of up to
+    :data:`MAX_BANDS` (8) biquad bands (RBJ Audio EQ Cookbook designs, or raw
+    coefficients), every channel (of every track) in SIMD lanes.
+
+    Each band is a direct-form-I section in float32 with coefficients
+    designed in float64 and rounded once to float32; NaN input gives 0 and
+    infinities are clamped, so the output is finite and bit-identical on
+    every ISA.
+
+    Args:
+        bands: the bands of every channel, in order: :class:`Band` objects,
+            dicts, tuples or objects with Band's attribute names; empty
+            passes the audio through.
+        sample_rate: default sample rate in Hz for calls that give none
+            (band frequencies are also checked against it at once).
+        channel_bands: instead of ``bands``, one list of bands per channel
+            of a track (channel ``c`` of every track gets
+            ``channel_bands[c]``); the audio must then have
+            ``len(channel_bands)`` channels per track.
+        isa: force an ISA; ``None`` uses :func:`lanedsp.isa`.
+
+    ``eq(audio, sample_rate)`` is one-shot (from silent filter memory);
+    ``eq.process(chunk, sample_rate)`` streams. Assigning :attr:`bands` or
+    :attr:`channel_bands` between calls keeps the filter memory (new
+    coefficients from the next sample, no crossfade). No latency.
+    """
+
+    def __init__(
+        self,
+        bands: Sequence[BandSpec] = (),
+        sample_rate: Optional[float] = None,
+        *,
+        channel_bands: Optional[Sequence[Sequence[BandSpec]]] = None,
+        isa: Optional[str] = None,
+    ) -> None:
+        super().__init__(isa)
+        self._sample_rate = None if sample_rate is None else _sample_rate(sample_rate)
+        self._bands: List[Band] = _band_list(bands, "bands")
+        _check_bands(self._bands, self._sample_rate, "bands")
+        self._channel_bands: Optional[List[List[Band]]] = None
+        if channel_bands is not None:
+            if self._bands:
+                raise ValueError("give bands or channel_bands, not both")
+            self._channel_bands = self._parse_channel_bands(channel_bands)
+
+    def _parse_channel_bands(self, value: Any) -> List[List[Band]]:
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+            raise TypeError(f"channel_bands must be a list of lists of bands, got {type(value).__name__}")
+        lists = [_band_list(bands, f"channel_bands[{c}]") for c, bands in enumerate(value)]
+        if not lists:
+            raise ValueError("channel_bands needs at least one channel's list")
+        for c, bands in enumerate(lists):
+            _check_bands(bands, self._sample_rate, f"channel_bands[{c}]")
+        return lists
+
+    @staticmethod
+    def _args(bands: List[Band]) -> List[Tuple[str, List[float]]]:
+        return [b._arg() for b in bands]
+
+    def _check_channels(self, channels: int) -> None:
+        if self._channel_bands is not None and channels != len(self._channel_bands):
+            n = len(self._channel_bands)
+            raise ValueError(
+                f"channel_bands has {n} channel{'s' if n != 1 else ''}; the audio has {channels} per track"
+            )
+
+    def _configure(self, proc: Any, tracks: int, channels: int) -> None:
+        """Sets the bands of ``proc`` (all channels, or per channel)."""
+        if self._channel_bands is None:
+            proc.set_bands(self._args(self._bands))
+            return
+        self._check_channels(channels)
+        first = self._channel_bands[0]
+        for c, bands in enumerate(self._channel_bands):
+            try:
+                if c == 0:
+                    proc.set_bands(self._args(first))
+                elif bands != first:
+                    args = self._args(bands)
+                    for t in range(tracks):
+                        proc.set_channel_bands(t * channels + c, args)
+            except ValueError as err:
+                raise ValueError(f"channel_bands[{c}] at {proc.sample_rate:g} Hz: {err}") from None
+
+    def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
+        self._check_channels(channels)
+        proc = _lanedsp.Equalize(sample_rate, tracks * channels, [], self._isa)
+        try:
+            self._configure(proc, tracks, channels)
+        except ValueError as err:
+            where = "channel_bands" if self._channel_bands is not None else "bands"
+            if str(err).startswith(where):
+                raise
+            raise ValueError(f"{where} at {sample_rate:g} Hz: {err}") from None
+        return proc
+
+    # -- settings ---------------------------------------------------------
+
+    @property
+    def bands(self) -> List[Band]:
+        """The bands of every channel (empty when :attr:`channel_bands` is
+        set); assigning keeps the filter memory."""
+        return list(self._bands)
+
+    @bands.setter
+    def bands(self, value: Sequence[BandSpec]) -> None:
+        bands = _band_list(value, "bands")
+        _check_bands(bands, self._sample_rate, "bands")
+        if self._proc is not None and self._key is not None:
+            try:
+                self._proc.set_bands(self._args(bands))
+            except ValueError as err:
+                raise ValueError(f"bands at {self._key[0]:g} Hz: {err}") from None
+        self._bands, self._channel_bands = bands, None
+
+    @property
+    def channel_bands(self) -> Optional[List[List[Band]]]:
+        """One list of bands per channel of a track, or None (every channel
+        has :attr:`bands`); assigning keeps the filter memory."""
+        return None if self._channel_bands is None else [list(b) for b in self._channel_bands]
+
+    @channel_bands.setter
+    def channel_bands(self, value: Optional[Sequence[Sequence[BandSpec]]]) -> None:
+        if value is None:
+            self.bands = []
+            return
+        lists = self._parse_channel_bands(value)
+        old = (self._bands, self._channel_bands)
+        self._bands, self._channel_bands = [], lists
+        if self._proc is not None and self._key is not None:
+            tracks, channels = self._key[1]
+            try:
+                self._check_channels(channels)
+                # Designs every list first so an error changes nothing.
+                for c, bands in enumerate(lists):
+                    _check_bands(bands, self._key[0], f"channel_bands[{c}]")
+                self._configure(self._proc, tracks, channels)
+            except ValueError:
+                self._bands, self._channel_bands = old
+                raise
+
+    @property
+    def sample_rate(self) -> Optional[float]:
+        """The default sample rate given to the constructor, or None."""
+        return self._sample_rate
+
+    def coefficients(self, sample_rate: Optional[float] = None, channel: int = 0) -> np.ndarray:
+        """The sections of ``channel`` (of each track) at ``sample_rate``
+        as they run (float32 values), as scipy second-order sections: a
+        float64 array ``(bands, 6)`` of rows ``[b0, b1, b2, 1, a1, a2]``
+        (``scipy.signal.sosfilt`` takes it)."""
+        sr = _sample_rate(self._sample_rate if sample_rate is None else sample_rate)
+        if self._channel_bands is None:
+            bands = self._bands
+        else:
+            if not 0 <= channel < len(self._channel_bands):
+                raise ValueError(f"channel must be from 0 to {len(self._channel_bands) - 1}, got {channel}")
+            bands = self._channel_bands[channel]
+        rows = [b.sos(sr) for b in bands]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), 6)
+
+    # -- processing -------------------------------------------------------
+
+    def process(
+        self, audio: np.ndarray, sample_rate: Optional[float] = None, reset: bool = False
+    ) -> np.ndarray:
+        """Processes one chunk, continuing from the previous call's filter
+        memory (unless ``reset``), and returns a new array of the same
+        shape and dtype. A change of sample rate or channel layout starts
+        afresh."""
+        block = _Block(audio, "audio")
+        sr = _sample_rate(self._sample_rate if sample_rate is None else sample_rate)
+        proc = self._processor(sr, block)
+        if reset:
+            proc.reset()
+        return block.run(proc.process)
+
+    def __call__(self, audio: np.ndarray, sample_rate: Optional[float] = None) -> np.ndarray:
+        """One-shot: equalizes ``audio`` from silent filter memory."""
+        return self.process(audio, sample_rate, reset=True)
+
+    def __repr__(self) -> str:
+        sr = "" if self._sample_rate is None else f", sample_rate={self._sample_rate:g}"
+        if self._channel_bands is None:
+            what = f"bands={self._bands!r}"
+        else:
+            what = f"channel_bands={self._channel_bands!r}"
+        return f"lanedsp.Equalizer({what}{sr}, isa={self.isa!r})"
+
+
+# --------------------------------------------------------------------------
+# Loudness meter.
+
+#: Lowest sample rate the loudness meter accepts (its K-weighting shelf sits
+#: at 1.68 kHz).
+MIN_LOUDNESS_RATE: float = 4_000.0
+
+
+class LoudnessMeter(_Lazy):
+    """ITU-R BS.1770-4 / EBU R128 loudness meter: K-weighting (every
+    channel in SIMD lanes, bit-identical on every ISA), momentary (400 ms),
+    short-term (3 s) and integrated loudness (absolute -70 LUFS and
+    relative -10 LU gates), loudness range (EBU Tech 3342), sample peaks
+    and true peaks (BS.1770-4 Annex 2).
+
+    Like pyloudnorm's ``Meter(rate)``, but arrays are lanedsp's
+    ``(channels, samples)`` (pyloudnorm takes ``(samples, channels)``:
+    pass ``data.T``, which is read without a copy), and a 3-D array
+    ``(tracks, channels, samples)`` measures each track as its own
+    programme, all tracks in one call.
+
+    Args:
+        sample_rate: sample rate in Hz (at least :data:`MIN_LOUDNESS_RATE`).
+        weights: BS.1770 channel weights, one per channel of a track
+            (default 1.0 each, unlike pyloudnorm, which weights channels 3
+            and 4 by 1.41): 1.0 for left, right and centre, 1.41 for the
+            surround channels, 0 to leave a channel out (LFE), e.g.
+            ``[1, 1, 1, 0, 1.41, 1.41]`` for 5.1 as L R C LFE Ls Rs.
+        isa: force an ISA; ``None`` uses :func:`lanedsp.isa`.
+
+    One-shot: ``meter.integrated_loudness(audio)`` (LUFS). Streaming:
+    ``meter.process(chunk)`` chunk after chunk, then read
+    :meth:`momentary`, :meth:`short_term`, :meth:`integrated`,
+    :meth:`loudness_range`, :meth:`sample_peak` and :meth:`true_peak` at
+    any time; each is a
+    float for 1-D and 2-D input and an array with one value per track for
+    3-D input.
+    """
+
+    def __init__(
+        self,
+        sample_rate: float,
+        *,
+        weights: Optional[Sequence[float]] = None,
+        isa: Optional[str] = None,
+    ) -> None:
+        super().__init__(isa)
+        sr = _sample_rate(sample_rate)
+        if sr < MIN_LOUDNESS_RATE:
+            raise ValueError(
+                f"the loudness meter needs a sample_rate of at least {MIN_LOUDNESS_RATE:g} Hz "
+                f"(BS.1770 K-weighting), got {sr!r}"
+            )
+        self._sample_rate = sr
+        self._weights: Optional[List[float]] = None
+        if weights is not None:
+            if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+                raise TypeError(f"weights must be a sequence of numbers, got {type(weights).__name__}")
+            ws = [_number("weight", w) for w in weights]
+            for w in ws:
+                if not (math.isfinite(w) and 0.0 <= w <= 1e6):
+                    raise ValueError(f"channel weights must be finite and >= 0, got {w!r}")
+            if not ws:
+                raise ValueError("weights must hold one weight per channel, got none")
+            self._weights = ws
+        # Validates the rate through the crate.
+        _lanedsp.Meter(sr, 1, [], [], self._isa)
+        self._batch = False
+
+    def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
+        weights: List[float] = []
+        if self._weights is not None:
+            if len(self._weights) != channels:
+                n = len(self._weights)
+                raise ValueError(
+                    f"{n} weight{'s' if n != 1 else ''} for audio of {channels} "
+                    f"channel{'s' if channels != 1 else ''} per track; they must match"
+                )
+            weights = self._weights * tracks
+        programmes = (
+            [list(range(t * channels, (t + 1) * channels)) for t in range(tracks)] if tracks > 1 else []
+        )
+        return _lanedsp.Meter(sample_rate, tracks * channels, programmes, weights, self._isa)
+
+    # -- measuring --------------------------------------------------------
+
+    def process(self, audio: np.ndarray, reset: bool = False) -> None:
+        """Measures one chunk, continuing from the previous chunks (unless
+        ``reset``). A change of channel layout (tracks, channels) starts
+        afresh. Float32 is measured as is; float64 is rounded to float32."""
+        block = _Block(audio, "audio")
+        batch = len(block.shape) == 3
+        proc = self._processor(self._sample_rate, block)
+        if reset:
+            proc.reset()
+        self._batch = batch
+        proc.process(block.flat, block.interleaved)
+
+    def integrated_loudness(self, audio: np.ndarray) -> Union[float, np.ndarray]:
+        """The integrated (gated) loudness of ``audio`` in LUFS, measured on
+        its own (the meter is reset first, as pyloudnorm's meter measures
+        each call alone; afterwards the other readings are those of
+        ``audio``). ``-inf`` when no 400 ms block passes the -70 LUFS gate
+        (silence, or less than 400 ms of audio).
+
+        ``audio``: ``(samples,)``, ``(channels, samples)`` (a float), or
+        ``(tracks, channels, samples)`` (a float64 array with one value per
+        track, each track its own programme)."""
+        self.process(audio, reset=True)
+        return self.integrated()
+
+    def _reading(self, index: int) -> Union[float, np.ndarray]:
+        if self._proc is None:
+            value = -math.inf if index < 3 else 0.0
+            return np.zeros(0, dtype=np.float64) if self._batch else value
+        values = [self._proc.readings(p)[index] for p in range(self._proc.programmes)]
+        return np.array(values, dtype=np.float64) if self._batch else float(values[0])
+
+    def momentary(self) -> Union[float, np.ndarray]:
+        """Momentary loudness (LUFS) of the last 400 ms of completed 100 ms
+        sub-blocks; ``-inf`` for silence (and before any audio)."""
+        return self._reading(0)
+
+    def short_term(self) -> Union[float, np.ndarray]:
+        """Short-term loudness (LUFS) of the last 3 s; ``-inf`` for
+        silence."""
+        return self._reading(1)
+
+    def integrated(self) -> Union[float, np.ndarray]:
+        """Integrated (gated) loudness (LUFS) since the start or the last
+        reset: the mean of the 400 ms blocks (75 % overlap) above -70 LUFS
+        and above the relative gate 10 LU below their mean; ``-inf`` when no
+        block passed the absolute gate."""
+        return self._reading(2)
+
+    def loudness_range(self) -> Union[float, np.ndarray]:
+        """Loudness range (LU, EBU Tech 3342): the spread between the 10th
+        and 95th percentiles of the 3 s blocks above -70 LUFS and 20 LU
+        below their mean; 0 without blocks (less than 3 s of audio)."""
+        return self._reading(3)
+
+    def sample_peak(self) -> np.ndarray:
+        """The largest sample magnitude (linear; NaN counts as 0) of each
+        channel so far, shaped ``(channels,)`` or, for 3-D input,
+        ``(tracks, channels)`` (float64; empty before any call)."""
+        if self._proc is None or self._key is None:
+            return np.zeros(0, dtype=np.float64)
+        tracks, channels = self._key[1]
+        peaks = np.asarray(self._proc.sample_peaks(), dtype=np.float64)
+        return peaks.reshape(tracks, channels) if self._batch else peaks.reshape(channels)
+
+    def true_peak(self) -> np.ndarray:
+        """The true peak of each channel so far (linear; ITU-R BS.1770-4
+        Annex 2: the largest of the sample peak and the magnitudes the
+        Annex 2 interpolator puts between samples, 4 per sample below
+        96 kHz, 2 below 192 kHz; from 192 kHz the sample peak), shaped as
+        :meth:`sample_peak`; dBTP is ``20 * np.log10(meter.true_peak())``.
+        The points between a chunk's last samples are measured when the
+        next chunk arrives (the interpolator looks 6 frames ahead), so any
+        cutting into chunks gives the same values."""
+        if self._proc is None or self._key is None:
+            return np.zeros(0, dtype=np.float64)
+        tracks, channels = self._key[1]
+        peaks = np.asarray(self._proc.true_peaks(), dtype=np.float64)
+        return peaks.reshape(tracks, channels) if self._batch else peaks.reshape(channels)
+
+    # -- attributes -------------------------------------------------------
+
+    @property
+    def sample_rate(self) -> float:
+        """The sample rate in Hz."""
+        return self._sample_rate
+
+    @property
+    def weights(self) -> Optional[List[float]]:
+        """The channel weights, or None (1.0 each)."""
+        return None if self._weights is None else list(self._weights)
+
+    def reset(self) -> None:
+        """Forgets everything measured (the weights stay)."""
+        super().reset()
+
+    def __repr__(self) -> str:
+        w = "" if self._weights is None else f", weights={self._weights!r}"
+        return f"lanedsp.LoudnessMeter({self._sample_rate:g}{w}, isa={self.isa!r})"

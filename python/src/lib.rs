@@ -13,8 +13,9 @@
 use std::fmt::Display;
 
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeFollower, Isa, Limiter, LimiterSettings, LinkMode,
-    Makeup, Mode, Processor, Settings, Sidechain, Time,
+    Band, BiquadCoefficients, Buffers, Compressor, Detection, EnvelopeFollower, Equalizer, Isa,
+    Limiter, LimiterSettings, LinkMode, LoudnessMeter, MAX_BANDS, Makeup, Mode, Processor,
+    Settings, Sidechain, Time,
 };
 use numpy::{PyReadonlyArray1, PyReadwriteArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -687,13 +688,348 @@ impl Limit {
     }
 }
 
-/// The extension module: `Envelope`, `Dynamics`, `Limit`, `preset`, `isa`,
-/// `available_isas` and `isa_selection`.
+/// A band as the Python layer passes it: its kind (`"peaking"`,
+/// `"lowshelf"`, `"highshelf"`, `"lowpass"`, `"highpass"`, `"bandpass"`,
+/// `"notch"`, `"allpass"` or `"raw"`) and its numbers (`[freq, q, gain_db]`,
+/// `[freq, q]` for the kinds without gain, `[b0, b1, b2, a1, a2]` or
+/// `[b0, b1, b2, a0, a1, a2]` for `"raw"`).
+type BandArg = (String, Vec<f64>);
+
+/// The crate's `Band` (design) of one band argument; `index` names it in
+/// errors.
+fn band_design(index: usize, (kind, v): &BandArg) -> PyResult<Band> {
+    let want = match kind.as_str() {
+        "peaking" | "lowshelf" | "highshelf" => 3,
+        "lowpass" | "highpass" | "bandpass" | "notch" | "allpass" => 2,
+        "raw" => {
+            if v.len() != 5 && v.len() != 6 {
+                return Err(PyValueError::new_err(format!(
+                    "band {index} (raw) needs 5 coefficients (b0, b1, b2, a1, a2) or 6 \
+                     (b0, b1, b2, a0, a1, a2), got {}",
+                    v.len()
+                )));
+            }
+            v.len()
+        }
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "band {index}: unknown kind {other:?} (expected peaking, lowshelf, highshelf, \
+                 lowpass, highpass, bandpass, notch, allpass or raw)"
+            )));
+        }
+    };
+    if v.len() != want {
+        return Err(PyValueError::new_err(format!(
+            "band {index} ({kind}) needs {want} numbers, got {}",
+            v.len()
+        )));
+    }
+    let (freq, q) = (v[0], v[1]);
+    let gain_db = v.get(2).copied().unwrap_or(0.0);
+    Ok(match kind.as_str() {
+        "peaking" => Band::Peaking { freq, q, gain_db },
+        "lowshelf" => Band::LowShelf { freq, q, gain_db },
+        "highshelf" => Band::HighShelf { freq, q, gain_db },
+        "lowpass" => Band::LowPass { freq, q },
+        "highpass" => Band::HighPass { freq, q },
+        "bandpass" => Band::BandPass { freq, q },
+        "notch" => Band::Notch { freq, q },
+        "allpass" => Band::AllPass { freq, q },
+        _ if want == 6 => Band::Raw(
+            BiquadCoefficients::from_f64([v[0], v[1], v[2]], [v[3], v[4], v[5]])
+                .map_err(|e| PyValueError::new_err(format!("band {index} (raw): {e}")))?,
+        ),
+        _ => Band::Raw(BiquadCoefficients {
+            b0: v[0] as f32,
+            b1: v[1] as f32,
+            b2: v[2] as f32,
+            a1: v[3] as f32,
+            a2: v[4] as f32,
+        }),
+    })
+}
+
+/// The designs of `bands`, each checked at `sample_rate` (so an error names
+/// the band), at most `MAX_BANDS`.
+fn band_designs(sample_rate: f32, bands: &[BandArg]) -> PyResult<Vec<Band>> {
+    if bands.len() > MAX_BANDS {
+        return Err(PyValueError::new_err(format!(
+            "at most {MAX_BANDS} bands per channel, got {}",
+            bands.len()
+        )));
+    }
+    bands
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let design = band_design(i, arg)?;
+            if sample_rate.is_finite() && sample_rate > 0.0 {
+                design
+                    .coefficients(f64::from(sample_rate))
+                    .map_err(|e| PyValueError::new_err(format!("band {i} ({}): {e}", arg.0)))?;
+            }
+            Ok(design)
+        })
+        .collect()
+}
+
+/// One band's normalized coefficients `(b0, b1, b2, a1, a2)`.
+type Section = (f32, f32, f32, f32, f32);
+
+fn coefficient_tuple(c: &BiquadCoefficients) -> Section {
+    (c.b0, c.b1, c.b2, c.a1, c.a2)
+}
+
+/// The normalized `float32` coefficients `(b0, b1, b2, a1, a2)` of one band
+/// (`kind` and numbers as the `Equalize` bands) at `sample_rate` Hz, as the
+/// equalizer runs them; a `ValueError` for a band that cannot be built.
+#[pyfunction]
+fn design_band(kind: String, values: Vec<f64>, sample_rate: f32) -> PyResult<Section> {
+    let arg = (kind, values);
+    let design = band_design(0, &arg)?;
+    if !(sample_rate.is_finite() && sample_rate > 0.0) {
+        return Err(PyValueError::new_err(format!(
+            "sample rate must be finite and > 0, got {sample_rate}"
+        )));
+    }
+    let c = design
+        .coefficients(f64::from(sample_rate))
+        .map_err(|e| PyValueError::new_err(format!("{} band: {e}", arg.0)))?;
+    Ok(coefficient_tuple(&c))
+}
+
+/// A parametric equalizer (cascades of up to `MAX_BANDS` biquads per
+/// channel) for a fixed sample rate and channel count (the low-level
+/// object behind `lanedsp.Equalizer`).
+#[pyclass(module = "lanedsp._lanedsp")]
+struct Equalize {
+    inner: Equalizer,
+}
+
+#[pymethods]
+impl Equalize {
+    /// An equalizer for `channels` channels at `sample_rate` Hz, every
+    /// channel with `bands` (a list of `(kind, numbers)`), on `isa`
+    /// (`None`: the process-wide selection).
+    #[new]
+    #[pyo3(signature = (sample_rate, channels, bands, isa=None))]
+    fn new(
+        sample_rate: f32,
+        channels: usize,
+        bands: Vec<BandArg>,
+        isa: Option<&str>,
+    ) -> PyResult<Self> {
+        let isa = parse_isa(isa)?;
+        let designs = band_designs(sample_rate, &bands)?;
+        let inner = Equalizer::new(sample_rate, channels, &designs)
+            .and_then(|e| e.with_isa(isa))
+            .map_err(value_error)?;
+        Ok(Equalize { inner })
+    }
+
+    /// Processes flat `float32` buffers of `self.channels` channels:
+    /// `input` into `output`, or `output` in place when `input` is `None`.
+    #[pyo3(signature = (input, output, interleaved))]
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        input: Option<PyReadonlyArray1<'_, f32>>,
+        output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let inner = &mut self.inner;
+        process_block(
+            py,
+            channels,
+            interleaved,
+            input,
+            output,
+            None,
+            |buffers, _| inner.process(buffers),
+        )
+    }
+
+    /// Sets the bands of every channel from the next sample on; the filter
+    /// memory is kept (nothing changes on error).
+    fn set_bands(&mut self, bands: Vec<BandArg>) -> PyResult<()> {
+        let designs = band_designs(self.inner.sample_rate(), &bands)?;
+        self.inner.set_bands(&designs).map_err(value_error)
+    }
+
+    /// Sets the bands of one channel from the next sample on.
+    fn set_channel_bands(&mut self, channel: usize, bands: Vec<BandArg>) -> PyResult<()> {
+        let designs = band_designs(self.inner.sample_rate(), &bands)?;
+        self.inner
+            .set_channel_bands(channel, &designs)
+            .map_err(value_error)
+    }
+
+    /// Clears every band's memory (the coefficients stay).
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The coefficients `(b0, b1, b2, a1, a2)` of `channel`'s bands as they
+    /// run.
+    fn coefficients(&self, channel: usize) -> PyResult<Vec<Section>> {
+        let bands = self.inner.bands(channel).map_err(value_error)?;
+        Ok(bands.iter().map(coefficient_tuple).collect())
+    }
+
+    /// Number of channels.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    /// Sample rate in Hz.
+    #[getter]
+    fn sample_rate(&self) -> f32 {
+        self.inner.sample_rate()
+    }
+
+    /// The ISA this processor runs on.
+    #[getter]
+    fn isa(&self) -> &'static str {
+        self.inner.isa().name()
+    }
+}
+
+/// A BS.1770-4 / EBU R128 loudness meter for a fixed sample rate and
+/// channel count, measuring one or more programmes (the low-level object
+/// behind `lanedsp.LoudnessMeter`).
+#[pyclass(module = "lanedsp._lanedsp")]
+struct Meter {
+    inner: LoudnessMeter,
+}
+
+#[pymethods]
+impl Meter {
+    /// A meter for `channels` channels at `sample_rate` Hz measuring the
+    /// `programmes` (lists of channel indices; empty: one programme of
+    /// every channel), each channel weighted by `weights` (empty: 1.0
+    /// each), on `isa` (`None`: the process-wide selection).
+    #[new]
+    #[pyo3(signature = (sample_rate, channels, programmes, weights, isa=None))]
+    fn new(
+        sample_rate: f32,
+        channels: usize,
+        programmes: Vec<Vec<usize>>,
+        weights: Vec<f32>,
+        isa: Option<&str>,
+    ) -> PyResult<Self> {
+        let isa = parse_isa(isa)?;
+        let mut inner = LoudnessMeter::new(sample_rate, channels)
+            .and_then(|m| m.with_isa(isa))
+            .map_err(value_error)?;
+        if !programmes.is_empty() {
+            inner = inner.with_programmes(&programmes).map_err(value_error)?;
+        }
+        if !weights.is_empty() {
+            if weights.len() != channels {
+                return Err(PyValueError::new_err(format!(
+                    "{} weights for {channels} channels; they must match",
+                    weights.len()
+                )));
+            }
+            for (c, &w) in weights.iter().enumerate() {
+                inner.set_channel_weight(c, w).map_err(value_error)?;
+            }
+        }
+        Ok(Meter { inner })
+    }
+
+    /// Measures a flat `float32` buffer of `self.channels` channels, planar
+    /// or interleaved, continuing from the previous call.
+    fn process(
+        &mut self,
+        py: Python<'_>,
+        input: PyReadonlyArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let input = slice("input", &input)?;
+        let frames = Layout {
+            channels,
+            interleaved,
+        }
+        .frames("input", input.len())?;
+        let inner = &mut self.inner;
+        py.detach(move || {
+            if interleaved {
+                inner.process_interleaved(input)
+            } else {
+                let planar = Layout::split(input, frames, channels);
+                inner.process_planar(&planar)
+            }
+        })
+        .map_err(value_error)
+    }
+
+    /// Forgets everything measured (the weights stay).
+    fn reset(&mut self) {
+        self.inner.reset();
+    }
+
+    /// The readings of programme `p`: `(momentary, short_term, integrated,
+    /// range)` in LUFS and LU.
+    fn readings(&self, p: usize) -> PyResult<(f64, f64, f64, f64)> {
+        let r = self.inner.programme(p).map_err(value_error)?;
+        Ok((r.momentary, r.short_term, r.integrated, r.range))
+    }
+
+    /// The largest sample magnitude of each channel so far (linear).
+    fn sample_peaks(&self) -> Vec<f32> {
+        (0..self.inner.channels())
+            .map(|c| self.inner.sample_peak(c).unwrap_or(0.0))
+            .collect()
+    }
+
+    /// The true peak of each channel so far (linear; BS.1770-4 Annex 2).
+    fn true_peaks(&self) -> Vec<f32> {
+        (0..self.inner.channels())
+            .map(|c| self.inner.true_peak(c).unwrap_or(0.0))
+            .collect()
+    }
+
+    /// Number of programmes.
+    #[getter]
+    fn programmes(&self) -> usize {
+        self.inner.programmes()
+    }
+
+    /// Number of channels.
+    #[getter]
+    fn channels(&self) -> usize {
+        self.inner.channels()
+    }
+
+    /// Sample rate in Hz.
+    #[getter]
+    fn sample_rate(&self) -> f32 {
+        self.inner.sample_rate()
+    }
+
+    /// The ISA the filters run on.
+    #[getter]
+    fn isa(&self) -> &'static str {
+        self.inner.isa().name()
+    }
+}
+
+/// The extension module: `Envelope`, `Dynamics`, `Limit`, `Equalize`,
+/// `Meter`, `preset`, `design_band`, `isa`, `available_isas` and
+/// `isa_selection`.
 #[pymodule]
 fn _lanedsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Envelope>()?;
     m.add_class::<Dynamics>()?;
     m.add_class::<Limit>()?;
+    m.add_class::<Equalize>()?;
+    m.add_class::<Meter>()?;
+    m.add_function(wrap_pyfunction!(design_band, m)?)?;
+    m.add("MAX_BANDS", MAX_BANDS)?;
     m.add("MAX_LOOKAHEAD_MS", lanedsp::MAX_LOOKAHEAD * 1000.0)?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(isa, m)?)?;
