@@ -1,7 +1,8 @@
 //! The equalizer and the loudness meter: a 5-band EQ per ISA x channels
 //! (the per-frame driver), against its one-channel scalar
 //! reference (baseline build and native build); the loudness meter against
-//! the `ebur128` crate measuring the same tracks.
+//! the `ebur128` crate measuring the same tracks, without and with true
+//! peak (our meter always measures true peak).
 //!
 //! `cargo bench --bench eq`.
 
@@ -93,7 +94,10 @@ fn equalizer(c: &mut Criterion) {
 }
 
 /// Loudness (integrated, range, momentary, short-term, sample peak) of
-/// 16 stereo tracks: one meter per track, ours against `ebur128`.
+/// 16 stereo tracks: one meter per track, ours against `ebur128` (ours
+/// measures true peak as well, always; `ebur128-true-peak` is the same job
+/// with `Mode::TRUE_PEAK` and reading the true peaks, and our rows read
+/// them too).
 fn loudness(c: &mut Criterion) {
     let mut g = c.benchmark_group("loudness");
     let tracks: Vec<Vec<f32>> = (0..16).map(|t| noise(2 * FRAMES, 40 + t)).collect();
@@ -106,6 +110,19 @@ fn loudness(c: &mut Criterion) {
                     EbuR128::new(2, FS as u32, Mode::I | Mode::LRA | Mode::SAMPLE_PEAK).unwrap();
                 m.add_frames_f32(black_box(t)).unwrap();
                 black_box(m.loudness_global().unwrap());
+            }
+        })
+    });
+    let (bid, tp) = id("ebur128-true-peak", 32, FRAMES);
+    g.throughput(tp);
+    g.bench_function(bid, |b| {
+        b.iter(|| {
+            for t in &tracks {
+                let mode = Mode::I | Mode::LRA | Mode::SAMPLE_PEAK | Mode::TRUE_PEAK;
+                let mut m = EbuR128::new(2, FS as u32, mode).unwrap();
+                m.add_frames_f32(black_box(t)).unwrap();
+                black_box(m.loudness_global().unwrap());
+                black_box((m.true_peak(0).unwrap(), m.true_peak(1).unwrap()));
             }
         })
     });
@@ -141,6 +158,7 @@ fn loudness(c: &mut Criterion) {
                     m.reset();
                     m.process_interleaved(black_box(t)).unwrap();
                     black_box(m.integrated());
+                    black_box((m.true_peak(0).unwrap(), m.true_peak(1).unwrap()));
                 }
             })
         });

@@ -4,8 +4,10 @@
 use crate::error::{Error, Result};
 use crate::params;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
+use lanedsp_kernels::generic::truepeak::{HISTORY, Scan};
 use lanedsp_kernels::reference::loudness::{k_weighting, lufs, power};
-use lanedsp_kernels::reference::magnitude;
+use lanedsp_kernels::reference::truepeak::phases_for_rate;
+use lanedsp_kernels::reference::{magnitude, max, sanitize};
 use lanedsp_kernels::{Bank, BufferRole, Buffers, Engine, Isa, Plan, ShapeError};
 
 /// Frames K-weighted per kernel call (the meter's scratch is this many
@@ -120,13 +122,17 @@ pub struct Loudness {
     pub integrated: f64,
     /// Loudness range (EBU Tech 3342); `0` without blocks.
     pub range: f64,
+    /// The largest [`LoudnessMeter::true_peak`] of the programme's
+    /// channels (linear); `0` for silence or a programme without channels.
+    pub true_peak: f32,
 }
 
 /// A loudness meter after ITU-R BS.1770-4 and EBU R128 (Tech 3341, 3342)
 /// for `channels` channels that form one programme: K-weighting, the
 /// per-channel weights, momentary (400 ms), short-term (3 s) and
 /// integrated loudness (absolute -70 LUFS and relative -10 LU gates), the
-/// loudness range (EBU Tech 3342) and sample peaks.
+/// loudness range (EBU Tech 3342), sample peaks and true peaks (ITU-R
+/// BS.1770-4 Annex 2).
 ///
 /// The K-weighting filters (two biquad sections per channel, designed for
 /// the meter's sample rate) run in SIMD lanes, every channel in its own
@@ -140,7 +146,11 @@ pub struct Loudness {
 /// relative gate (and the range's percentiles to a bin's half width,
 /// 0.005 LU), and a process call never allocates.
 ///
-/// True peak is not measured yet (docs/kernels.md, section 9).
+/// True peak oversamples each channel 4x below 96 kHz (2x below 192 kHz,
+/// sample peaks only from there) with the interpolator of BS.1770-4
+/// Annex 2, the limiter's (`reference::truepeak`), run along time in the
+/// lanes of the same ISA; bit-identical on every ISA and for every split
+/// of the stream (docs/kernels.md, section 9).
 ///
 /// ```
 /// use lanedsp::LoudnessMeter;
@@ -181,6 +191,14 @@ pub struct LoudnessMeter {
     /// [`LoudnessMeter::with_programmes`]).
     programmes: Vec<Programme>,
     peaks: Vec<f32>,
+    /// True-peak interpolation phases (4, 2 or 0).
+    phases: usize,
+    /// Per channel, a row of [`HISTORY`] sanitized samples of history
+    /// followed by the chunk's (`HISTORY + CHUNK` floats); empty without
+    /// phases.
+    tp_rows: Vec<f32>,
+    /// The largest interpolated magnitude of each channel so far.
+    tp_peaks: Vec<f32>,
 }
 
 impl LoudnessMeter {
@@ -199,6 +217,8 @@ impl LoudnessMeter {
             }
         }
         let sub_frames = ((sample_rate.round() as usize) + 5) / 10;
+        let phases = phases_for_rate(sample_rate);
+        let tp_len = if phases > 0 { HISTORY + CHUNK } else { 0 };
         Ok(LoudnessMeter {
             engine: Engine::selected(),
             sample_rate,
@@ -212,6 +232,9 @@ impl LoudnessMeter {
             subs: 0,
             programmes: vec![Programme::new((0..channels).collect())],
             peaks: vec![0.0; channels],
+            phases,
+            tp_rows: vec![0.0; tp_len * channels],
+            tp_peaks: vec![0.0; channels],
             plan,
         })
     }
@@ -274,6 +297,10 @@ impl LoudnessMeter {
             short_term: lufs(self.window(prog, 30)),
             integrated: integrated(&prog.integrated),
             range: range(&prog.range),
+            true_peak: prog
+                .channels
+                .iter()
+                .fold(0.0, |m, &c| max(self.channel_true_peak(c), m)),
         }
     }
 
@@ -303,8 +330,8 @@ impl LoudnessMeter {
         self.sample_rate
     }
 
-    /// Forgets everything measured (filters, blocks, peaks); the weights
-    /// stay.
+    /// Forgets everything measured (filters, blocks, sample and true
+    /// peaks with the true-peak history); the weights stay.
     pub fn reset(&mut self) {
         self.state.clear();
         self.sums.fill(0.0);
@@ -314,6 +341,8 @@ impl LoudnessMeter {
             p.clear();
         }
         self.peaks.fill(0.0);
+        self.tp_rows.fill(0.0);
+        self.tp_peaks.fill(0.0);
     }
 
     /// Measures interleaved frames (sample `f` of channel `c` at
@@ -375,14 +404,36 @@ impl LoudnessMeter {
     }
 
     /// K-weights the `n` frames in the scratch (in lanes), accumulates
-    /// their squares and peaks, and closes the sub-block when it is full.
+    /// their squares, sample peaks and true peaks (in lanes), and closes
+    /// the sub-block when it is full.
     fn chunk(&mut self, n: usize) {
         let ch = self.channels();
         let buf = &mut self.scratch[..n * ch];
-        for frame in buf.chunks_exact(ch) {
-            for (p, &x) in self.peaks.iter_mut().zip(frame) {
-                *p = p.max(magnitude(x));
+        let row_len = HISTORY + CHUNK;
+        if self.phases == 0 {
+            for frame in buf.chunks_exact(ch) {
+                for (p, &x) in self.peaks.iter_mut().zip(frame) {
+                    *p = p.max(magnitude(x));
+                }
             }
+        } else {
+            // One pass: each sanitized sample into its channel's row, and
+            // its magnitude (`|sanitize(x)|` is `magnitude(x)`, bit for
+            // bit) into the sample peak.
+            for (f, frame) in buf.chunks_exact(ch).enumerate() {
+                let rows = self.tp_rows[HISTORY + f..].iter_mut().step_by(row_len);
+                for ((p, &x), y) in self.peaks.iter_mut().zip(frame).zip(rows) {
+                    *y = sanitize(x);
+                    *p = p.max(y.abs());
+                }
+            }
+            self.engine.run_job(Scan {
+                phases: self.phases,
+                rows: &mut self.tp_rows,
+                row_len,
+                frames: n,
+                peaks: &mut self.tp_peaks,
+            });
         }
         self.engine
             .run::<Biquad<2>>(
@@ -475,6 +526,26 @@ impl LoudnessMeter {
     pub fn sample_peak(&self, channel: usize) -> Result<f32> {
         let channel = params::channel_index(channel, self.channels())?;
         Ok(self.peaks[channel])
+    }
+
+    /// The true peak of `channel` so far (linear; ITU-R BS.1770-4 Annex 2):
+    /// the largest of its [`LoudnessMeter::sample_peak`] and the magnitudes
+    /// of the points the Annex 2 interpolator puts between its samples (4
+    /// per sample below 96 kHz, 2 below 192 kHz, none from 192 kHz, where
+    /// this is the sample peak). The input passes the sample peak's rule
+    /// first (NaN counts as 0, infinities as `+-2^60`, `|x| < 2^-96` as
+    /// 0); the samples before the first one (or the last reset) count as
+    /// 0. Points between the last samples of a call are measured when the
+    /// following frames arrive (the filter looks 6 frames ahead). The same
+    /// bits on every ISA and for every split of the stream into calls
+    /// (docs/kernels.md, section 9); to read dBTP take `20 log10`.
+    pub fn true_peak(&self, channel: usize) -> Result<f32> {
+        let channel = params::channel_index(channel, self.channels())?;
+        Ok(self.channel_true_peak(channel))
+    }
+
+    fn channel_true_peak(&self, c: usize) -> f32 {
+        max(self.tp_peaks[c], self.peaks[c])
     }
 }
 

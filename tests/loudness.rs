@@ -22,6 +22,7 @@ fn readings(m: &LoudnessMeter) -> Vec<u64> {
     ];
     for c in 0..m.channels() {
         v.push(u64::from(m.sample_peak(c).unwrap().to_bits()));
+        v.push(u64::from(m.true_peak(c).unwrap().to_bits()));
     }
     v
 }
@@ -298,6 +299,10 @@ fn programmes_equal_separate_meters() {
                 one.integrated(),
                 one.loudness_range(),
             ];
+            let peak = (0..track.len())
+                .map(|c| one.true_peak(c).unwrap())
+                .fold(0.0f32, f32::max);
+            assert_eq!(got.true_peak.to_bits(), peak.to_bits(), "{isa}, track {t}");
             let got = [got.momentary, got.short_term, got.integrated, got.range];
             assert_eq!(
                 got.map(f64::to_bits),

@@ -1,12 +1,13 @@
 //! The lookahead limiter in lanes: see [`crate::reference::limiter`],
 //! whose steps it performs in the same order (docs/kernels.md, section 8).
 
+use super::truepeak::interpolate;
 use super::{flush, sanitize};
 use crate::bank::Bank;
 use crate::block::{BlockKernel, GROUP_SLOTS, Group, link_min};
 use crate::lanes::Lanes;
 use crate::reference::limiter::{LimiterParams, LimiterShape};
-use crate::reference::truepeak::{self, CENTRE, PHASES, TAPS};
+use crate::reference::truepeak::{self, CENTRE, TAPS};
 
 /// The lookahead limiter as a [`BlockKernel`].
 ///
@@ -119,17 +120,6 @@ fn get<S: Lanes>(s: S, bank: &Bank, row: usize, at: usize) -> S::V {
 #[inline(always)]
 fn put<S: Lanes>(s: S, bank: &mut Bank, row: usize, at: usize, v: S::V) {
     s.store(&mut bank.row_mut(row)[at..], v);
-}
-
-/// Lane form of [`truepeak::interpolate`]: `past(k)` is `x[n - k]`.
-#[inline(always)]
-fn interpolate<S: Lanes>(s: S, phase: usize, past: &[S::V; TAPS]) -> S::V {
-    let h = &PHASES[phase];
-    let mut acc = s.mul(s.splat(h[TAPS - 1]), past[TAPS - 1]);
-    for k in (0..TAPS - 1).rev() {
-        acc = s.mul_add(s.splat(h[k]), past[k], acc);
-    }
-    acc
 }
 
 impl BlockKernel for Limiter {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod dynamics;
 pub mod envelope;
 pub mod limiter;
+pub mod truepeak;
 
 use crate::lanes::Lanes;
 use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};

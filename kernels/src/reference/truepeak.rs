@@ -81,6 +81,32 @@ pub fn phase_list(phases: usize) -> &'static [usize] {
     }
 }
 
+/// `acc` raised to the magnitude of each interpolated point of `past`
+/// (`past[k]` is `x[n - k]`), for the phases of [`phase_list`]`(phases)`
+/// in order: `acc = max(|interpolate(q, past)|, acc)`, with the `max` of
+/// [`crate::reference::max`].
+#[inline(always)]
+pub fn peak(phases: usize, past: &[f32; TAPS], mut acc: f32) -> f32 {
+    for &q in phase_list(phases) {
+        acc = super::max(interpolate(q, past).abs(), acc);
+    }
+    acc
+}
+
+/// The largest interpolated magnitude over the frames of `xs` after its
+/// first `TAPS - 1` samples (the history before the first frame), with
+/// `phases` interpolation phases; `+0` when there are none. For sanitized
+/// samples (finite, so no NaN arises) the result is the maximum of the
+/// same values whatever order they are visited in.
+pub fn scan(phases: usize, xs: &[f32]) -> f32 {
+    let mut acc = 0.0;
+    for end in TAPS - 1..xs.len() {
+        let past: [f32; TAPS] = core::array::from_fn(|k| xs[end - k]);
+        acc = peak(phases, &past, acc);
+    }
+    acc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
