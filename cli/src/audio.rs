@@ -458,6 +458,7 @@ impl Quantizer {
     /// Appends the quantized `interleaved` samples to `out`.
     pub fn quantize(&mut self, interleaved: &[f32], out: &mut Vec<i32>) {
         let (scale, lo, hi) = (self.scale, self.lo, self.hi);
+        out.reserve(interleaved.len());
         match &mut self.state {
             None => out.extend(
                 interleaved
@@ -483,19 +484,13 @@ impl Quantizer {
 /// Written with a truncating conversion because `f64::round` is a library
 /// call on baseline x86-64 (no SSE4.1), a fifth of the quantizer's time.
 fn quantize(v: f64, lo: f64, hi: f64) -> i32 {
-    if v.is_nan() {
-        return 0;
-    }
+    let v = if v.is_nan() { 0.0 } else { v };
     let v = v.clamp(lo - 1.0, hi + 1.0);
     let t = v as i64; // toward zero; exact, |v| < 2^32
     let frac = v - t as f64; // exact
-    let r = if frac >= 0.5 {
-        t + 1
-    } else if frac <= -0.5 {
-        t - 1
-    } else {
-        t
-    };
+    // Branch-free: with dither the fraction is random, so branches on it
+    // would be mispredicted half the time.
+    let r = t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5);
     (r as f64).clamp(lo, hi) as i32
 }
 

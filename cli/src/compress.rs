@@ -112,12 +112,25 @@ pub enum FormatArg {
 pub struct Args {
     #[command(flatten)]
     inputs: Inputs,
+    #[command(flatten)]
+    curve: Curve,
+    /// A file whose level drives the detectors of every input (mono, or the
+    /// input's channel count; same sample rate; silence past its end).
+    #[arg(long, value_name = "FILE")]
+    sidechain: Option<PathBuf>,
+    #[command(flatten)]
+    output: Output,
+}
+
+/// The dynamics options (shared by `compress` and `master`).
+#[derive(clap::Args, Debug)]
+pub struct Curve {
     /// What the processor does; each mode has its own defaults.
     #[arg(long, value_enum, default_value_t = ModeArg::Compress)]
-    mode: ModeArg,
+    pub mode: ModeArg,
     /// Threshold in dBFS (default: compress -20, gate/expand -50, upward -40).
     #[arg(long, allow_hyphen_values = true)]
-    threshold_db: Option<f32>,
+    pub threshold_db: Option<f32>,
     /// Ratio, at least 1; `inf` limits (or gates) (default: compress 4, expand 2, gate inf, upward 2).
     #[arg(long)]
     ratio: Option<f32>,
@@ -153,16 +166,10 @@ pub struct Args {
     rms_ms: Option<f32>,
     /// Channel linking within each file.
     #[arg(long, value_enum, default_value_t = LinkArg::Stereo)]
-    link: LinkArg,
+    pub link: LinkArg,
     /// How linked channels combine their levels.
     #[arg(long, value_enum, default_value_t = LinkModeArg::Max)]
-    link_mode: LinkModeArg,
-    /// A file whose level drives the detectors of every input (mono, or the
-    /// input's channel count; same sample rate; silence past its end).
-    #[arg(long, value_name = "FILE")]
-    sidechain: Option<PathBuf>,
-    #[command(flatten)]
-    output: Output,
+    pub link_mode: LinkModeArg,
 }
 
 /// The inputs and where their outputs go (shared by every file command).
@@ -209,7 +216,7 @@ pub struct Output {
 pub struct UsageError(pub String);
 
 /// The compressor settings the options describe.
-pub fn settings(args: &Args) -> Result<Settings, UsageError> {
+pub fn settings(args: &Curve) -> Result<Settings, UsageError> {
     let mut s = match args.mode {
         ModeArg::Compress => Settings {
             attack: Time::Seconds(0.005),
@@ -321,6 +328,9 @@ struct FileReport {
     channel_output_peak_dbfs: Vec<Option<f64>>,
     /// Deepest gain reduction over the file's channels, dB (positive).
     max_gain_reduction_db: Option<f64>,
+    /// What the command adds (master: loudness in and out, gain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<serde_json::Value>,
     /// From the start of the file's batch to its completion.
     seconds: f64,
 }
@@ -386,10 +396,24 @@ impl Dsp for Compressor {
     }
 }
 
+/// Where one file of a batch sits in the lanes of its processor.
+#[derive(Clone, Copy, Debug)]
+pub struct Placement<'a> {
+    /// The file's first lane.
+    pub lane: usize,
+    /// Its channels (lanes `lane..lane + channels`).
+    pub channels: usize,
+    /// The input file.
+    pub input: &'a Path,
+}
+
 /// Builds a batch's processor from its sample rate, its lane count and
-/// each file's (first lane, channels).
+/// where each file sits.
 pub type MakeDsp<'a> =
-    dyn Fn(u32, usize, &[(usize, usize)]) -> Result<Box<dyn Dsp>, String> + Sync + 'a;
+    dyn Fn(u32, usize, &[Placement<'_>]) -> Result<Box<dyn Dsp>, String> + Sync + 'a;
+
+/// Extra report fields of an input file.
+pub type Annotate<'a> = dyn Fn(&Path) -> Option<serde_json::Value> + Sync + 'a;
 
 /// What a file command brings to the shared driver ([`drive`]).
 pub struct Command<'a> {
@@ -407,13 +431,15 @@ pub struct Command<'a> {
     pub check: &'a (dyn Fn(&Info) -> Result<(), String> + Sync),
     /// The processor of a batch.
     pub make: &'a MakeDsp<'a>,
+    /// What the command adds to a file's entry in the report.
+    pub annotate: Option<&'a Annotate<'a>>,
 }
 
 /// Runs the command; `Ok(true)` when every file was processed.
 pub fn run(args: &Args) -> Result<bool, UsageError> {
-    let settings = settings(args)?;
-    let link = args.link;
-    let link_mode = match args.link_mode {
+    let settings = settings(&args.curve)?;
+    let link = args.curve.link;
+    let link_mode = match args.curve.link_mode {
         LinkModeArg::Max => LinkMode::Max,
         LinkModeArg::Mean => LinkMode::Mean,
     };
@@ -428,13 +454,14 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         Ok(())
     };
     let isa = isa_option(args.output.isa.as_deref())?;
-    let make = |fs: u32, lanes: usize, files: &[(usize, usize)]| {
+    let make = |fs: u32, lanes: usize, files: &[Placement<'_>]| {
         let mut comp = Compressor::new(fs as f32, lanes, settings)
             .and_then(|c| c.with_isa(isa))
             .map_err(|e| format!("cannot build the processor: {e}"))?;
         let groups: Vec<Vec<usize>> = files
             .iter()
-            .filter_map(|&(lane, ch)| {
+            .filter_map(|p| {
+                let (lane, ch) = (p.lane, p.channels);
                 let linked = match link {
                     LinkArg::Stereo => ch == 2,
                     LinkArg::All => ch > 1,
@@ -454,12 +481,13 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         &args.output,
         &Command {
             name: "compress",
-            mode: Some(args.mode),
+            mode: Some(args.curve.mode),
             link,
             settings: format!("{settings:?}"),
             sidechain: args.sidechain.clone(),
             check: &check,
             make: &make,
+            annotate: None,
         },
     )
 }
@@ -531,25 +559,7 @@ pub fn drive(inputs: &Inputs, output: &Output, command: &Command<'_>) -> Result<
     let mut batches: Vec<Vec<Job>> = Vec::new();
     for (_, mut group) in by_rate {
         group.sort_by_key(|j| std::cmp::Reverse(j.info.frames.unwrap_or(u64::MAX)));
-        let channels: usize = group.iter().map(|j| j.info.channels).sum();
-        let count = channels
-            .div_ceil(BATCH_CHANNELS)
-            .max(jobs.min(group.len()))
-            .max(1);
-        let target = channels.div_ceil(count);
-        let mut batch = Vec::new();
-        let mut lanes = 0;
-        for job in group {
-            if !batch.is_empty() && lanes + job.info.channels > target {
-                batches.push(std::mem::take(&mut batch));
-                lanes = 0;
-            }
-            lanes += job.info.channels;
-            batch.push(job);
-        }
-        if !batch.is_empty() {
-            batches.push(batch);
-        }
+        batches.extend(cut_batches(group, |j| j.info.channels, jobs));
     }
 
     let total_bytes: u64 = batches.iter().flatten().map(|j| j.bytes).sum();
@@ -584,6 +594,11 @@ pub fn drive(inputs: &Inputs, output: &Output, command: &Command<'_>) -> Result<
     });
     shared.progress.finish_and_clear();
     reports.extend(done.into_iter().flatten());
+    if let Some(annotate) = command.annotate {
+        for r in reports.iter_mut().filter(|r| r.ok) {
+            r.plan = annotate(Path::new(&r.input));
+        }
+    }
 
     let failed = reports.iter().filter(|r| !r.ok).count();
     let ok = reports.len() - failed;
@@ -624,26 +639,68 @@ pub fn drive(inputs: &Inputs, output: &Output, command: &Command<'_>) -> Result<
     Ok(failed == 0)
 }
 
+/// Files of one sample rate (in the order given) cut into batches of at
+/// most [`BATCH_CHANNELS`] lanes each, and at least as many batches as
+/// threads (`jobs`), so that every core has one.
+pub fn cut_batches<T>(group: Vec<T>, channels: impl Fn(&T) -> usize, jobs: usize) -> Vec<Vec<T>> {
+    let total: usize = group.iter().map(&channels).sum();
+    let count = total
+        .div_ceil(BATCH_CHANNELS)
+        .max(jobs.min(group.len()))
+        .max(1);
+    let target = total.div_ceil(count);
+    let mut batches = Vec::new();
+    let mut batch = Vec::new();
+    let mut lanes = 0;
+    for item in group {
+        let ch = channels(&item);
+        if !batch.is_empty() && lanes + ch > target {
+            batches.push(std::mem::take(&mut batch));
+            lanes = 0;
+        }
+        lanes += ch;
+        batch.push(item);
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    batches
+}
+
 /// The inputs as (path, path relative to the output directory); errors for
 /// missing paths and directories without `--recursive` go to `reports`.
 fn collect_inputs(args: &Inputs, reports: &mut Vec<FileReport>) -> Vec<(PathBuf, PathBuf)> {
+    let (found, failed) = list_inputs(&args.files, args.recursive);
+    reports.extend(
+        failed
+            .into_iter()
+            .map(|(path, e)| FileReport::failed(&path, e)),
+    );
+    found
+}
+
+/// A path that cannot be used as an input, and why.
+pub type Refused = (PathBuf, String);
+
+/// The audio files `paths` name, as (path, path relative to the output
+/// directory): files as given, and with `recursive` the audio files under
+/// directories (sorted); then the paths that cannot be used, with why.
+pub fn list_inputs(paths: &[PathBuf], recursive: bool) -> (Vec<(PathBuf, PathBuf)>, Vec<Refused>) {
     let mut out = Vec::new();
-    for path in &args.files {
+    let mut failed = Vec::new();
+    for path in paths {
         match std::fs::metadata(path) {
-            Err(e) => reports.push(FileReport::failed(path, format!("cannot open: {e}"))),
+            Err(e) => failed.push((path.clone(), format!("cannot open: {e}"))),
             Ok(m) if m.is_dir() => {
-                if args.recursive {
+                if recursive {
                     let mut found = Vec::new();
                     if let Err(e) = walk(path, Path::new(""), &mut found) {
-                        reports.push(FileReport::failed(path, format!("cannot list: {e}")));
+                        failed.push((path.clone(), format!("cannot list: {e}")));
                     }
                     found.sort();
                     out.extend(found.into_iter().map(|rel| (path.join(&rel), rel)));
                 } else {
-                    reports.push(FileReport::failed(
-                        path,
-                        "is a directory (use --recursive)".into(),
-                    ));
+                    failed.push((path.clone(), "is a directory (use --recursive)".into()));
                 }
             }
             Ok(_) => {
@@ -652,7 +709,7 @@ fn collect_inputs(args: &Inputs, reports: &mut Vec<FileReport>) -> Vec<(PathBuf,
             }
         }
     }
-    out
+    (out, failed)
 }
 
 fn walk(root: &Path, rel: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -873,9 +930,13 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
         return reports;
     }
     let fs = files[0].job.info.sample_rate;
-    let layout: Vec<(usize, usize)> = files
+    let layout: Vec<Placement<'_>> = files
         .iter()
-        .map(|f| (f.lane, f.job.info.channels))
+        .map(|f| Placement {
+            lane: f.lane,
+            channels: f.job.info.channels,
+            input: &f.job.input,
+        })
         .collect();
     let mut dsp = match (shared.make)(fs, lanes, &layout) {
         Ok(c) => c,

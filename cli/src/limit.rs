@@ -12,7 +12,7 @@
 //! files (links never cross files).
 
 use crate::audio::Info;
-use crate::compress::{self, Command, Dsp, Inputs, LinkArg, Output, UsageError};
+use crate::compress::{self, Command, Dsp, Inputs, LinkArg, Output, Placement, UsageError};
 use lanedsp::{Limiter, LimiterSettings, Processor, Time};
 
 /// Options of `lanedsp limit`.
@@ -59,7 +59,7 @@ fn settings(args: &Args) -> Result<LimiterSettings, UsageError> {
 }
 
 /// The link groups of a file of `channels` channels from lane `lane`.
-fn groups(link: LinkArg, lane: usize, channels: usize) -> Vec<Vec<usize>> {
+pub(crate) fn groups(link: LinkArg, lane: usize, channels: usize) -> Vec<Vec<usize>> {
     let size = match link {
         LinkArg::All => lanedsp::MAX_LINK,
         LinkArg::Stereo if channels == 2 => 2,
@@ -75,13 +75,26 @@ fn groups(link: LinkArg, lane: usize, channels: usize) -> Vec<Vec<usize>> {
 
 /// A batch's limiter, and the deepest gain reduction of each lane
 /// measured on its samples (output over the delayed, gained input).
-struct Lanes {
+pub(crate) struct Lanes {
     limiter: Limiter,
     gain: f32,
     /// Per lane: the last `latency` input samples, then the current block.
     delayed: Vec<Vec<f32>>,
     /// Per lane: the smallest output/input ratio seen (linear).
     deepest: Vec<f32>,
+}
+
+impl Lanes {
+    /// The lanes of `limiter`, whose input gain is `gain` (linear).
+    pub(crate) fn new(limiter: Limiter, gain: f32) -> Lanes {
+        let (lanes, latency) = (limiter.channels(), limiter.latency());
+        Lanes {
+            limiter,
+            gain,
+            delayed: vec![vec![0.0; latency]; lanes],
+            deepest: vec![1.0; lanes],
+        }
+    }
 }
 
 /// Inputs below this (after the input gain) are not measured: their ratio
@@ -136,22 +149,16 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     let link = args.link;
     let check = |_: &Info| Ok(());
     let gain = 10f32.powf(settings.input_gain_db / 20.0);
-    let make = |fs: u32, lanes: usize, files: &[(usize, usize)]| {
+    let make = |fs: u32, lanes: usize, files: &[Placement<'_>]| {
         let all: Vec<Vec<usize>> = files
             .iter()
-            .flat_map(|&(lane, ch)| groups(link, lane, ch))
+            .flat_map(|p| groups(link, p.lane, p.channels))
             .collect();
         let limiter = Limiter::new(fs as f32, lanes, settings)
             .and_then(|l| l.with_isa(isa))
             .and_then(|l| l.with_link_groups(&all))
             .map_err(|e| format!("cannot build the limiter: {e}"))?;
-        let latency = limiter.latency();
-        Ok(Box::new(Lanes {
-            limiter,
-            gain,
-            delayed: vec![vec![0.0; latency]; lanes],
-            deepest: vec![1.0; lanes],
-        }) as Box<dyn Dsp>)
+        Ok(Box::new(Lanes::new(limiter, gain)) as Box<dyn Dsp>)
     };
     compress::drive(
         &args.inputs,
@@ -164,6 +171,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
             sidechain: None,
             check: &check,
             make: &make,
+            annotate: None,
         },
     )
 }

@@ -15,6 +15,9 @@ mod cleanup;
 mod compress;
 mod demo;
 mod limit;
+mod master;
+mod measure;
+mod metering;
 
 use clap::{Parser, Subcommand};
 use lanedsp::Isa;
@@ -40,6 +43,10 @@ enum Command {
     Compress(Box<compress::Args>),
     /// Limit audio files at a ceiling (lookahead, latency compensated).
     Limit(Box<limit::Args>),
+    /// Normalize loudness, optionally compress, then true-peak limit.
+    Master(Box<master::Args>),
+    /// Measure loudness (BS.1770 / EBU R128), sample and true peaks.
+    Measure(measure::Args),
     /// Process a synthetic multi-track session, write it as WAV files and report.
     Demo(demo::Args),
     /// Time the kernels on every ISA this CPU runs.
@@ -77,6 +84,19 @@ fn info() {
     );
 }
 
+/// The exit code of a file command: 0 when every file succeeded, 2 when
+/// one failed or the options are bad.
+fn exit(result: Result<bool, compress::UsageError>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(2),
+        Err(compress::UsageError(e)) => {
+            eprintln!("lanedsp: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// The names of `isas`, comma-separated.
 pub(crate) fn names(isas: &[Isa]) -> String {
     isas.iter().map(|i| i.name()).collect::<Vec<_>>().join(", ")
@@ -109,6 +129,8 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Command::Master(args)) => return exit(master::run(&args)),
+        Some(Command::Measure(args)) => return exit(measure::run(&args)),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         None => demo::run(&demo::Args::default()),

@@ -408,3 +408,168 @@ fn bad_options_and_files_exit_2_and_leave_nothing() {
     }
     assert_eq!(listing(&out), vec!["a.wav".to_string()]);
 }
+
+/// The library's meter over interleaved `x`: (integrated LUFS, largest
+/// true peak in dB, largest sample peak in dB).
+fn meter(x: &[f32], channels: usize) -> (f64, f64, f64) {
+    let mut m = lanedsp::LoudnessMeter::new(FS as f32, channels).unwrap();
+    m.process_interleaved(x).unwrap();
+    let tp = (0..channels)
+        .map(|c| m.true_peak(c).unwrap())
+        .fold(0.0f32, f32::max);
+    let sp = (0..channels)
+        .map(|c| m.sample_peak(c).unwrap())
+        .fold(0.0f32, f32::max);
+    let db = |v: f32| 20.0 * f64::from(v).log10();
+    (m.integrated(), db(tp), db(sp))
+}
+
+#[test]
+fn measure_reports_the_library_meter() {
+    if !runnable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    let b = dir.path().join("b.wav");
+    let xa = loud(2, 3 * FS as usize + 777, 1, 0.5);
+    let xb = loud(1, FS as usize, 2, 0.9);
+    write_float(&a, 2, &xa);
+    write_float(&b, 1, &xb);
+    let missing = dir.path().join("missing.wav");
+    let out = run(&["measure", "--json", s(&a), s(&missing), s(&b)]);
+    // A missing file is reported and fails the run; the others are measured.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.wav"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let named = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["file"].as_str().unwrap().ends_with(name))
+            .unwrap()
+    };
+    for (file, x, ch) in [(named("a.wav"), &xa, 2), (named("b.wav"), &xb, 1)] {
+        let (lufs, tp, sp) = meter(x, ch);
+        assert_eq!(file["ok"], true);
+        // serde_json parses the last digit of an f64 back within an ulp.
+        let close = |v: &serde_json::Value, x: f64| (v.as_f64().unwrap() - x).abs() < 1e-9;
+        assert!(close(&file["integrated_lufs"], lufs));
+        assert!(close(&file["true_peak_dbtp"], tp));
+        assert!(close(&file["sample_peak_dbfs"], sp));
+        assert!(tp >= sp);
+        assert!(file["loudness_range_lu"].as_f64().unwrap() >= 0.0);
+        assert_eq!(file["per_channel"].as_array().unwrap().len(), ch);
+    }
+    assert_eq!(named("missing.wav")["ok"], false);
+    // One thread: both files side by side in one meter, the same readings.
+    let one = run(&["measure", "--json", "-j", "1", s(&a), s(&missing), s(&b)]);
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    assert_eq!(one["files"], json["files"]);
+    // Each channel alone: channel 1 of `a` as a mono file reads the same.
+    let left: Vec<f32> = xa.iter().step_by(2).copied().collect();
+    let (lufs, tp, _) = meter(&left, 1);
+    let c0 = &named("a.wav")["per_channel"][0];
+    assert!((c0["integrated_lufs"].as_f64().unwrap() - lufs).abs() < 1e-9);
+    assert!((c0["true_peak_dbtp"].as_f64().unwrap() - tp).abs() < 1e-9);
+    // The table form runs too, and silence reads -inf (JSON null).
+    let quiet = dir.path().join("quiet.wav");
+    write_float(&quiet, 2, &vec![0.0; 2 * 4800]);
+    let out = run(&["measure", s(&quiet)]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("-inf"));
+    let out = run(&["measure", "--json", s(&quiet)]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["files"][0]["integrated_lufs"].is_null());
+}
+
+#[test]
+fn master_reaches_the_target_under_the_ceiling_on_every_isa() {
+    if !runnable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<(String, usize, Vec<f32>)> = [
+        // quiet, loud and peaky, mono: gain up, gain down, limiter at work
+        ("quiet.wav", 2, loud(2, 5 * FS as usize, 3, 0.05)),
+        ("loud.wav", 2, loud(2, 4 * FS as usize + 3, 4, 0.99)),
+        ("mono.wav", 1, loud(1, 3 * FS as usize, 5, 0.3)),
+    ]
+    .into_iter()
+    .map(|(n, c, x)| {
+        write_float(&dir.path().join(n), c, &x);
+        (n.to_string(), c, x)
+    })
+    .collect();
+    let paths: Vec<String> = inputs
+        .iter()
+        .map(|(n, _, _)| s(&dir.path().join(n)).to_string())
+        .collect();
+    let mut outputs: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut isas = vec!["scalar".to_string()];
+    isas.extend(
+        lanedsp::available_isas()
+            .iter()
+            .map(|i| i.name().to_string()),
+    );
+    for (k, isa) in isas.iter().enumerate() {
+        let out_dir = dir.path().join(format!("out-{k}"));
+        let report = dir.path().join(format!("report-{k}.json"));
+        let jobs = if k % 2 == 0 { "1" } else { "2" };
+        let mut args = vec!["master", "-o", s(&out_dir), "--isa", isa, "-j", jobs];
+        args.extend(["--report", s(&report), "--quiet"]);
+        args.extend(paths.iter().map(String::as_str));
+        let out = run(&args);
+        assert!(out.status.success(), "{isa}");
+        let mut bytes = Vec::new();
+        for (name, channels, x) in &inputs {
+            let path = out_dir.join(name);
+            let (ch, y) = read(&path);
+            assert_eq!((ch, y.len()), (*channels, x.len()), "{name}");
+            let (lufs, tp, _) = meter(&y, ch);
+            assert!((lufs - -14.0).abs() <= 0.1, "{name}: {lufs} LUFS");
+            assert!(tp <= -1.0 + 1e-4, "{name}: {tp} dBTP");
+            bytes.push(std::fs::read(&path).unwrap());
+        }
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        for f in json["files"].as_array().unwrap() {
+            let planned = f["plan"]["output_lufs"].as_f64().unwrap();
+            assert!((planned - -14.0).abs() <= 0.1, "{f}");
+        }
+        outputs.push(bytes);
+    }
+    // The same bytes whatever the ISA and -j.
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn master_refuses_bad_options_and_leaves_nothing() {
+    if !runnable() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.wav");
+    write_float(&a, 2, &loud(2, FS as usize, 6, 0.5));
+    let out_dir = dir.path().join("out");
+    for bad in [
+        vec!["--target-lufs", "3"],
+        vec!["--target-lufs", "nan"],
+        vec!["--ceiling-db", "nan"],
+        vec!["--lookahead-ms", "-1"],
+        vec!["--true-peak", "--sample-peak"],
+    ] {
+        let mut args = vec!["master", "-o", s(&out_dir), s(&a)];
+        args.extend(bad.iter().copied());
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(listing(&out_dir).is_empty(), "{bad:?}");
+    }
+    let truncated = dir.path().join("truncated.wav");
+    let bytes = std::fs::read(&a).unwrap();
+    std::fs::write(&truncated, &bytes[..30]).unwrap();
+    let out = run(&["master", "-o", s(&out_dir), s(&truncated), s(&a)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(listing(&out_dir), vec!["a.wav".to_string()]);
+}
