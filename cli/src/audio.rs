@@ -1,9 +1,8 @@
 //! Reading and writing audio files, block by block.
 //!
-//! Inputs: WAV through hound (8/16/24/32-bit integer PCM, 32-bit float);
-//! any other WAV layout and FLAC, MP3, Ogg Vorbis, AAC and ALAC (MP4/M4A,
-//! CAF), AIFF through symphonia. Outputs: WAV through hound, FLAC through
-//! flacenc. Samples travel as interleaved `f32` in `[-1, 1)` full scale.
+//! Inputs: WAV, FLAC, MP3, Ogg Vorbis, AAC and ALAC (MP4/M4A, CAF), AIFF
+//! through symphonia; WAV layouts symphonia refuses through hound.
+//! Outputs: WAV through hound, FLAC through flacenc. Samples travel as interleaved `f32` in `[-1, 1)` full scale.
 
 use flacenc::component::{BitRepr, Stream, StreamInfo};
 use flacenc::error::Verify;
@@ -80,17 +79,21 @@ pub fn open(path: &Path) -> Result<Box<dyn Source>> {
     file.seek(SeekFrom::Start(0))
         .map_err(|e| format!("cannot read: {e}"))?;
     if got == 12 && &magic[0..4] == b"RIFF" && &magic[8..12] == b"WAVE" {
-        // Layouts hound does not read (64-bit float, ADPCM, odd bit depths)
-        // go to symphonia; if that fails too, hound's reason is reported.
-        let hound_error = match HoundSource::new(file) {
-            Ok(source) => return Ok(Box::new(source)),
-            Err(HoundOpen::Unsupported) => "unsupported WAV layout".to_string(),
-            Err(HoundOpen::Invalid(e)) => format!("invalid WAV file: {e}"),
-        };
+        // symphonia decodes PCM a packet at a time (hound a sample at a
+        // time: a third slower here; docs/cli.md, "Benchmarks"); hound reads
+        // what symphonia refuses, and its reason is reported when both fail.
+        if let Ok(mut source) = SymphoniaSource::new(file, path) {
+            if source.info.codec == "pcm" {
+                source.info.codec = "wav";
+            }
+            return Ok(Box::new(source));
+        }
         let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-        return SymphoniaSource::new(file, path)
-            .map(|s| Box::new(s) as Box<dyn Source>)
-            .map_err(|_| hound_error);
+        return match HoundSource::new(file) {
+            Ok(source) => Ok(Box::new(source)),
+            Err(HoundOpen::Unsupported) => Err("unsupported WAV layout".to_string()),
+            Err(HoundOpen::Invalid(e)) => Err(format!("invalid WAV file: {e}")),
+        };
     }
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     SymphoniaSource::new(file, path).map(|s| Box::new(s) as Box<dyn Source>)

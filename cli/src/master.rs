@@ -138,11 +138,13 @@ impl Setup {
             .map(|(_, r)| {
                 Ok(match r.all.integrated_lufs {
                     None => Planned {
+                        runs: 0,
                         gain_db: 0.0,
                         input_lufs: None,
                         output_lufs: None,
                     },
                     Some(input) => Planned {
+                        runs: 0,
                         gain_db: f64::from(self.target) - input,
                         input_lufs: Some(input),
                         output_lufs: Some(f64::from(self.target)),
@@ -204,6 +206,7 @@ impl Setup {
                     continue;
                 };
                 plan.output_lufs = out;
+                plan.runs += 1;
                 let Some(out) = out else { continue };
                 let error = f64::from(self.target) - out;
                 if error.abs() <= TOLERANCE_LU || round + 1 == ROUNDS {
@@ -251,6 +254,8 @@ fn db_to_gain(db: f64) -> f32 {
 #[derive(Clone, Copy, Debug)]
 struct Planned {
     gain_db: f64,
+    /// Runs of the chain to find the gain (0: none needed).
+    runs: usize,
     input_lufs: Option<f64>,
     output_lufs: Option<f64>,
 }
@@ -374,6 +379,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
                 "input_lufs": p.input_lufs,
                 "gain_db": p.gain_db,
                 "output_lufs": p.output_lufs,
+                "runs": p.runs,
             })
         })
     };
