@@ -239,6 +239,23 @@ impl LoudnessMeter {
         })
     }
 
+    /// The same meter measuring true peak (`true`, the default) or only
+    /// sample peaks (`false`: [`LoudnessMeter::true_peak`] then reads the
+    /// sample peak, and a process call skips the interpolation, about two
+    /// thirds of the meter's time). Peaks so far are dropped.
+    pub fn with_true_peak(mut self, on: bool) -> Self {
+        self.phases = if on {
+            phases_for_rate(self.sample_rate)
+        } else {
+            0
+        };
+        let len = if self.phases > 0 { HISTORY + CHUNK } else { 0 };
+        self.tp_rows = vec![0.0; len * self.channels()];
+        self.peaks.fill(0.0);
+        self.tp_peaks.fill(0.0);
+        self
+    }
+
     /// The same meter running its filters on `isa` instead; an error if
     /// this CPU cannot run it.
     pub fn with_isa(mut self, isa: Isa) -> Result<Self> {

@@ -345,3 +345,40 @@ fn quarter_rate_sine_at_45_degrees() {
         assert!(db(f64::from(tp)).abs() < 0.5, "{tp}");
     }
 }
+
+/// Without true peak the meter reads sample peaks and the same loudness,
+/// bit for bit, on every ISA; switching it back on measures true peak
+/// again.
+#[test]
+fn true_peak_off_reads_sample_peaks() {
+    let mut r = rng(77);
+    let x = music(&mut r, 48_000.0, 48_000 * 2, true);
+    for isa in lanedsp::available_isas() {
+        let meter = |on: bool| {
+            let mut m = LoudnessMeter::new(48_000.0, 1)
+                .unwrap()
+                .with_true_peak(on)
+                .with_isa(isa)
+                .unwrap();
+            m.process_interleaved(&x).unwrap();
+            m
+        };
+        let (on, off) = (meter(true), meter(false));
+        assert_eq!(off.true_peak(0).unwrap(), off.sample_peak(0).unwrap());
+        assert_eq!(off.sample_peak(0).unwrap(), on.sample_peak(0).unwrap());
+        assert!(on.true_peak(0).unwrap() >= on.sample_peak(0).unwrap());
+        assert_eq!(
+            on.integrated().to_bits(),
+            off.integrated().to_bits(),
+            "{isa}"
+        );
+        let mut again = LoudnessMeter::new(48_000.0, 1)
+            .unwrap()
+            .with_true_peak(false)
+            .with_true_peak(true)
+            .with_isa(isa)
+            .unwrap();
+        again.process_interleaved(&x).unwrap();
+        assert_eq!(again.true_peak(0).unwrap(), on.true_peak(0).unwrap());
+    }
+}

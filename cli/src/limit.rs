@@ -82,6 +82,8 @@ pub(crate) struct Lanes {
     delayed: Vec<Vec<f32>>,
     /// Per lane: the smallest output/input ratio seen (linear).
     deepest: Vec<f32>,
+    /// Whether `deepest` is measured.
+    measured: bool,
 }
 
 impl Lanes {
@@ -93,6 +95,20 @@ impl Lanes {
             gain,
             delayed: vec![vec![0.0; latency]; lanes],
             deepest: vec![1.0; lanes],
+            measured: true,
+        }
+    }
+
+    /// The lanes of `limiter` without the gain reduction measurement
+    /// (reported as 0 dB).
+    pub(crate) fn unmeasured(limiter: Limiter) -> Lanes {
+        let lanes = limiter.channels();
+        Lanes {
+            limiter,
+            gain: 1.0,
+            delayed: Vec::new(),
+            deepest: vec![1.0; lanes],
+            measured: false,
         }
     }
 }
@@ -103,6 +119,9 @@ const MEASURED: f32 = 1e-4;
 
 impl Dsp for Lanes {
     fn process(&mut self, bufs: &mut [&mut [f32]], _key: Option<&[&[f32]]>) -> lanedsp::Result<()> {
+        if !self.measured {
+            return self.limiter.process_planar_in_place(bufs);
+        }
         let latency = self.limiter.latency();
         for (d, b) in self.delayed.iter_mut().zip(bufs.iter()) {
             d.extend_from_slice(b);

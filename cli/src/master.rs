@@ -86,7 +86,14 @@ struct Setup {
 impl Setup {
     /// The chain of `lanes` lanes at `fs` Hz holding files at `(first
     /// lane, channels, gain)`.
-    fn chain(&self, fs: u32, lanes: usize, files: &[(usize, usize, f32)]) -> Result<Chain, String> {
+    /// `measured`: whether the chain measures its gain reduction.
+    fn chain(
+        &self,
+        fs: u32,
+        lanes: usize,
+        files: &[(usize, usize, f32)],
+        measured: bool,
+    ) -> Result<Chain, String> {
         let mut gains = vec![1.0f32; lanes];
         for &(lane, ch, g) in files {
             gains[lane..lane + ch].fill(g);
@@ -115,7 +122,11 @@ impl Setup {
         Ok(Chain {
             gains,
             compressor,
-            limiter: limit::Lanes::new(lim, 1.0),
+            limiter: if measured {
+                limit::Lanes::new(lim, 1.0)
+            } else {
+                limit::Lanes::unmeasured(lim)
+            },
         })
     }
 
@@ -187,7 +198,7 @@ impl Setup {
                 placed.push((lanes, ch, gain));
                 lanes += ch;
             }
-            let results = match self.chain(fs, lanes, &placed) {
+            let results = match self.chain(fs, lanes, &placed, false) {
                 Ok(mut chain) => {
                     metering::meter_batch(fs, &paths, self.isa, false, Some(&mut chain))
                 }
@@ -371,7 +382,7 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
                 Ok((p.lane, p.channels, db_to_gain(plan.gain_db)))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Box::new(setup.chain(fs, lanes, &placed)?) as Box<dyn Dsp>)
+        Ok(Box::new(setup.chain(fs, lanes, &placed, true)?) as Box<dyn Dsp>)
     };
     let annotate = |path: &Path| {
         plans.get(path).map(|p| {

@@ -66,8 +66,8 @@ fn readings(meter: &LoudnessMeter, p: usize, lanes: std::ops::Range<usize>) -> R
 
 /// Meters `files` (all of sample rate `fs`) side by side in one meter, on
 /// `isa`, after `chain` when given (its latency skipped, each file fed
-/// silence after its end as the file commands do). One result per file,
-/// in order.
+/// silence after its end as the file commands do; true peaks are then not
+/// measured and read as the sample peaks). One result per file, in order.
 pub fn meter_batch(
     fs: u32,
     files: &[PathBuf],
@@ -139,7 +139,10 @@ fn run(
         .map(|e| (e.lane, e.channels))
         .collect();
     let programmes: Vec<Vec<usize>> = open.iter().map(|&(l, c)| (l..l + c).collect()).collect();
+    // After a chain only the loudness is wanted: no true peak.
+    let true_peak = chain.is_none();
     let mut whole = LoudnessMeter::new(fs as f32, lanes)
+        .map(|m| m.with_true_peak(true_peak))
         .and_then(|m| m.with_isa(isa))
         .and_then(|m| m.with_programmes(&programmes))
         .map_err(bad)?;
