@@ -1,7 +1,10 @@
 //! `lanedsp bench`: the kernels timed on every ISA this CPU runs.
 
 use crate::Failure;
-use lanedsp::{Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings};
+use lanedsp::{
+    Band, Compressor, EnvelopeFollower, Equalizer, Isa, Limiter, LimiterSettings, LinkMode,
+    LoudnessMeter, Processor, Settings,
+};
 use std::time::Instant;
 
 /// Options of `lanedsp bench`.
@@ -38,12 +41,95 @@ fn signal(channels: usize, frames: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Best time of `repeats` runs of `make()`'s processor over `input`, in
+/// One process call of a kernel under test, planar in place.
+type Step = Box<dyn FnMut(&mut [&mut [f32]]) -> lanedsp::Result<()>>;
+
+/// A processor as a [`Step`].
+fn step<P: Processor + 'static>(mut p: P) -> Step {
+    Box::new(move |bufs| p.process_planar_in_place(bufs))
+}
+
+/// The kernels timed, by name.
+const KERNELS: [&str; 5] = [
+    "envelope follower",
+    "compressor (linked pairs)",
+    "limiter (true peak, 5 ms lookahead, linked pairs)",
+    "equalizer (5 bands)",
+    "loudness meter (true peak)",
+];
+
+/// Linked pairs of `channels` channels.
+fn pairs(channels: usize) -> Vec<Vec<usize>> {
+    (0..channels / 2).map(|p| vec![2 * p, 2 * p + 1]).collect()
+}
+
+/// A fresh processor of kernel `k` for `channels` channels on `isa`.
+fn make(k: usize, channels: usize, isa: Isa) -> lanedsp::Result<Step> {
+    Ok(match k {
+        0 => step(EnvelopeFollower::new(FS, channels, 0.001, 0.100)?.with_isa(isa)?),
+        1 => {
+            let mut comp = Compressor::new(FS, channels, Settings::compressor())?.with_isa(isa)?;
+            if channels > 1 {
+                comp.set_links(&pairs(channels), 1.0, LinkMode::Max)?;
+            }
+            step(comp)
+        }
+        2 => {
+            let settings = LimiterSettings {
+                true_peak: true,
+                ..LimiterSettings::default()
+            };
+            step(
+                Limiter::new(FS, channels, settings)?
+                    .with_isa(isa)?
+                    .with_link_groups(&pairs(channels))?,
+            )
+        }
+        3 => {
+            let bands = [
+                Band::HighPass {
+                    freq: 40.0,
+                    q: 0.707,
+                },
+                Band::LowShelf {
+                    freq: 120.0,
+                    q: 0.707,
+                    gain_db: 3.0,
+                },
+                Band::Peaking {
+                    freq: 900.0,
+                    q: 1.0,
+                    gain_db: -2.0,
+                },
+                Band::Peaking {
+                    freq: 3500.0,
+                    q: 2.0,
+                    gain_db: 1.5,
+                },
+                Band::HighShelf {
+                    freq: 10_000.0,
+                    q: 0.707,
+                    gain_db: -3.0,
+                },
+            ];
+            step(Equalizer::new(FS, channels, &bands)?.with_isa(isa)?)
+        }
+        _ => {
+            let mut meter = LoudnessMeter::new(FS, channels)?.with_isa(isa)?;
+            Box::new(move |bufs: &mut [&mut [f32]]| {
+                let view: Vec<&[f32]> = bufs.iter().map(|b| &**b).collect();
+                meter.process_planar(&view)
+            })
+        }
+    })
+}
+
+/// Best time of `repeats` runs of a fresh `make()` over `input`, in
 /// blocks, planar in place.
-fn time<P: Processor>(
+fn time(
     input: &[Vec<f32>],
     repeats: usize,
-    make: &dyn Fn() -> lanedsp::Result<P>,
+    make: &dyn Fn() -> lanedsp::Result<Step>,
 ) -> lanedsp::Result<f64> {
     let frames = input.first().map_or(0, Vec::len);
     let mut best = f64::INFINITY;
@@ -55,7 +141,7 @@ fn time<P: Processor>(
         while at < frames {
             let end = frames.min(at + BLOCK);
             let mut part: Vec<&mut [f32]> = data.iter_mut().map(|c| &mut c[at..end]).collect();
-            proc.process_planar_in_place(&mut part)?;
+            proc(&mut part)?;
             at = end;
         }
         best = best.min(start.elapsed().as_secs_f64());
@@ -84,7 +170,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     );
     println!("dispatch: {}", lanedsp::isa_selection());
     let started = Instant::now();
-    for kernel in ["envelope follower", "compressor (linked pairs)"] {
+    for (k, kernel) in KERNELS.iter().enumerate() {
         println!("\n {kernel}");
         println!(
             " channels  ISA       ns/sample-channel   x realtime   speed-up vs {}",
@@ -94,22 +180,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             let input = signal(channels, frames);
             let mut base = None;
             for &isa in &isas {
-                let seconds_taken = if kernel.starts_with("envelope") {
-                    time(&input, repeats, &|| {
-                        EnvelopeFollower::new(FS, channels, 0.001, 0.100)?.with_isa(isa)
-                    })?
-                } else {
-                    time(&input, repeats, &|| {
-                        let mut comp =
-                            Compressor::new(FS, channels, Settings::compressor())?.with_isa(isa)?;
-                        let pairs: Vec<Vec<usize>> =
-                            (0..channels / 2).map(|p| vec![2 * p, 2 * p + 1]).collect();
-                        if !pairs.is_empty() {
-                            comp.set_links(&pairs, 1.0, LinkMode::Max)?;
-                        }
-                        Ok(comp)
-                    })?
-                };
+                let seconds_taken = time(&input, repeats, &|| make(k, channels, isa))?;
                 let base_time = *base.get_or_insert(seconds_taken);
                 let samples = (channels * frames) as f64;
                 println!(
