@@ -13,8 +13,8 @@
 
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
-    Buffers, Compressor, Detection, EnvelopeFollower, Isa, LinkMode, Makeup, Mode, Processor,
-    Settings, Sidechain, Time,
+    Band, Buffers, Compressor, Detection, EnvelopeFollower, Equalizer, Isa, Limiter,
+    LimiterSettings, LinkMode, LoudnessMeter, Makeup, Mode, Processor, Settings, Sidechain, Time,
 };
 
 /// FNV-1a over 32-bit words.
@@ -417,24 +417,182 @@ fn stages(isa: Isa) -> u64 {
     d.0
 }
 
+/// The limiter over the corpus: sample and true peak, lookaheads from 0,
+/// ceilings, input gains, releases, link groups (pairs and a group of
+/// three) and link amounts; the flushed tail and the gains after each
+/// session.
+fn limiter(isa: Isa) -> u64 {
+    let mut d = Digest::new();
+    for (i, &channels) in COUNTS.iter().enumerate() {
+        let input = session(500 + i as u64, channels, FRAMES);
+        let settings = LimiterSettings {
+            ceiling_db: [-1.0, -6.0, 0.0, -20.0][i % 4],
+            lookahead: [0.005, 0.0, 0.0003, 0.02][i % 4],
+            release: [
+                Time::Seconds(0.05),
+                Time::Seconds(0.0),
+                Time::FfmpegMs(80.0),
+            ][i % 3],
+            true_peak: i % 2 == 0,
+            input_gain_db: [0.0, 6.0, -3.0][i % 3],
+            link_amount: [1.0, 0.5, 0.0][i % 3],
+        };
+        let groups: Vec<Vec<usize>> = if channels >= 5 {
+            vec![vec![0, 1], vec![2, 3, 4]]
+        } else if channels >= 2 {
+            vec![vec![0, 1]]
+        } else {
+            Vec::new()
+        };
+        let mut lim = Limiter::new(FS, channels, settings)
+            .unwrap()
+            .with_isa(isa)
+            .unwrap()
+            .with_link_groups(&groups)
+            .unwrap();
+        run(&mut |b, _| lim.process(b).unwrap(), &input, None, &mut d);
+        let mut tail = vec![vec![0.0f32; lim.latency()]; channels];
+        let mut refs: Vec<&mut [f32]> = tail.iter_mut().map(|c| &mut c[..]).collect();
+        lim.flush_planar(&mut refs).unwrap();
+        for c in &tail {
+            d.floats(c);
+        }
+        let gains: Vec<f32> = (0..channels).map(|c| lim.gain(c).unwrap()).collect();
+        d.floats(&gains);
+    }
+    d.0
+}
+
+/// The equalizer over the corpus: every band kind, cascades of 1 to 8
+/// sections, every channel its own bands.
+fn equalizer(isa: Isa) -> u64 {
+    let kinds = [
+        Band::Peaking {
+            freq: 1000.0,
+            q: 0.7,
+            gain_db: 6.0,
+        },
+        Band::LowShelf {
+            freq: 120.0,
+            q: 0.707,
+            gain_db: -4.0,
+        },
+        Band::HighShelf {
+            freq: 8000.0,
+            q: 0.707,
+            gain_db: 3.0,
+        },
+        Band::LowPass {
+            freq: 5000.0,
+            q: 0.9,
+        },
+        Band::HighPass { freq: 40.0, q: 0.5 },
+        Band::BandPass {
+            freq: 700.0,
+            q: 2.0,
+        },
+        Band::Notch {
+            freq: 60.0,
+            q: 10.0,
+        },
+        Band::AllPass {
+            freq: 2000.0,
+            q: 1.0,
+        },
+    ];
+    let mut d = Digest::new();
+    for (i, &channels) in COUNTS.iter().enumerate() {
+        let input = session(600 + i as u64, channels, FRAMES);
+        let mut eq = Equalizer::new(FS, channels, &kinds[..1 + i % 8])
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
+        for c in 0..channels {
+            let n = 1 + (c + i) % 8;
+            let bands: Vec<Band> = (0..n).map(|k| kinds[(c + k) % 8]).collect();
+            eq.set_channel_bands(c, &bands).unwrap();
+        }
+        run(&mut |b, _| eq.process(b).unwrap(), &input, None, &mut d);
+    }
+    d.0
+}
+
+/// The loudness meter over the corpus (each session repeated to 3.2 s, so
+/// that 400 ms and 3 s gating blocks complete), in blocks of varying
+/// length, planar and interleaved in turn; its readings after every block
+/// and its peaks at the end. Rates with 4, 2 and no true-peak phases.
+fn loudness(isa: Isa) -> u64 {
+    const SHAPES: [(usize, f32); 6] = [
+        (1, 192_000.0),
+        (2, 44_100.0),
+        (3, 96_000.0),
+        (7, 48_000.0),
+        (9, 44_100.0),
+        (16, 48_000.0),
+    ];
+    let mut d = Digest::new();
+    for (i, &(channels, fs)) in SHAPES.iter().enumerate() {
+        let frames = (3.2 * fs) as usize;
+        let base = session(700 + i as u64, channels, FRAMES);
+        let input: Vec<Vec<f32>> = base
+            .iter()
+            .map(|c| c.iter().cycle().take(frames).copied().collect())
+            .collect();
+        let mut meter = LoudnessMeter::new(fs, channels)
+            .unwrap()
+            .with_isa(isa)
+            .unwrap();
+        let mut rng = Lcg(i as u64 + 7);
+        let (mut at, mut block_no) = (0, 0);
+        while at < frames {
+            let len = (rng.below(20_000) as usize).min(frames - at);
+            if block_no % 2 == 0 {
+                let part: Vec<&[f32]> = input.iter().map(|c| &c[at..at + len]).collect();
+                meter.process_planar(&part).unwrap();
+            } else {
+                let part: Vec<Vec<f32>> = input.iter().map(|c| c[at..at + len].to_vec()).collect();
+                meter.process_interleaved(&interleave(&part, len)).unwrap();
+            }
+            let l = meter.programme(0).unwrap();
+            for v in [l.momentary, l.short_term, l.integrated, l.range] {
+                d.word(v.to_bits() as u32);
+                d.word((v.to_bits() >> 32) as u32);
+            }
+            at += len;
+            block_no += 1;
+        }
+        for c in 0..channels {
+            d.word(meter.sample_peak(c).unwrap().to_bits());
+            d.word(meter.true_peak(c).unwrap().to_bits());
+        }
+    }
+    d.0
+}
+
 /// The committed digests: `(processor, digest)`.
-const FROZEN: [(&str, u64); 5] = [
+const FROZEN: [(&str, u64); 8] = [
     ("envelope", 0xe861_cac3_28b4_eb71),
     ("compressor", 0x43ec_92e1_cca1_74e6),
     ("linked", 0xf2d1_3304_d123_2bc4),
     ("sidechain", 0x2f74_ab7c_a6e6_c294),
     ("stages", 0xcfd5_84a9_174f_59dc),
+    ("limiter", 0x4cb4_9eed_7dc0_e6de),
+    ("equalizer", 0xb3a1_7f71_5f4d_294a),
+    ("loudness", 0x991b_7c7f_a148_8a0b),
 ];
 
 /// A corpus run: the digest of one processor family on one ISA.
 type Run = fn(Isa) -> u64;
 
-const RUNS: [(&str, Run); 5] = [
+const RUNS: [(&str, Run); 8] = [
     ("envelope", envelope),
     ("compressor", compressor),
     ("linked", linked),
     ("sidechain", sidechain),
     ("stages", stages),
+    ("limiter", limiter),
+    ("equalizer", equalizer),
+    ("loudness", loudness),
 ];
 
 /// Runs the corpus on every available ISA, `flush` setting the CPU's
