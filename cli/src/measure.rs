@@ -1,5 +1,5 @@
 //! `lanedsp measure`: loudness and peaks of audio files, per file and per
-//! channel (ITU-R BS.1770-4 / EBU R128 through [`LoudnessMeter`]).
+//! channel (ITU-R BS.1770-4 / EBU R128 through [`lanedsp::LoudnessMeter`]).
 //!
 //! Files of one sample rate are decoded block by block (memory bounded by
 //! the block, not the file) side by side into the lanes of two meters
