@@ -157,6 +157,9 @@ fn against(name: &str, fs: f32, planes: &[Vec<f32>]) -> f64 {
 /// The bounds are the measured worst cases rounded up.
 #[test]
 fn against_ebur128() {
+    if !common::accuracy_checks() {
+        return;
+    }
     const BAND_LIMITED_DB: f64 = 0.1;
     const FULL_BAND_DB: f64 = 0.5;
     let mut worst = 0.0f64;

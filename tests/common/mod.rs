@@ -10,6 +10,23 @@ use lanedsp::{Buffers, Isa, Processor, Sidechain};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 
+/// Whether the accuracy checks against peer crates and published test
+/// cases run: in a full run (native, every ISA forced), not in the reduced
+/// or smoke matrices (`LANEDSP_TEST_MATRIX`) of the emulated and sanitizer
+/// runs. Their result is one value that the bit-exactness tests prove the
+/// same on every ISA, so what they check does not depend on the ISA, and
+/// under emulation they took most of the NEON run's time.
+pub fn accuracy_checks() -> bool {
+    let reduced = matches!(
+        std::env::var("LANEDSP_TEST_MATRIX").as_deref(),
+        Ok("reduced" | "smoke")
+    );
+    if reduced {
+        println!("accuracy checks against peers skipped (LANEDSP_TEST_MATRIX reduced or smoke)");
+    }
+    !reduced
+}
+
 /// Channels as one `Vec` each.
 pub type Planes = Vec<Vec<f32>>;
 
