@@ -70,6 +70,15 @@ pub enum LinkModeArg {
     Mean,
 }
 
+impl From<LinkModeArg> for LinkMode {
+    fn from(m: LinkModeArg) -> LinkMode {
+        match m {
+            LinkModeArg::Max => LinkMode::Max,
+            LinkModeArg::Mean => LinkMode::Mean,
+        }
+    }
+}
+
 /// What the detector measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -361,7 +370,8 @@ struct Report {
     files: Vec<FileReport>,
 }
 
-fn dbfs(x: f32) -> Option<f64> {
+/// A level in dBFS, `None` for silence (and for non-finite levels).
+pub fn dbfs(x: f32) -> Option<f64> {
     (x > 0.0 && x.is_finite()).then(|| 20.0 * f64::from(x).log10())
 }
 
@@ -439,10 +449,7 @@ pub struct Command<'a> {
 pub fn run(args: &Args) -> Result<bool, UsageError> {
     let settings = settings(&args.curve)?;
     let link = args.curve.link;
-    let link_mode = match args.curve.link_mode {
-        LinkModeArg::Max => LinkMode::Max,
-        LinkModeArg::Mean => LinkMode::Mean,
-    };
+    let link_mode = LinkMode::from(args.curve.link_mode);
     let check = |info: &Info| {
         if link == LinkArg::All && info.channels > lanedsp::MAX_LINK {
             return Err(format!(
@@ -492,27 +499,32 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     )
 }
 
+/// The worker threads `-j` asks for (default: all cores) and a pool of
+/// them; `-j 0` is a usage error.
+pub fn thread_pool(jobs: Option<usize>) -> Result<(usize, rayon::ThreadPool), UsageError> {
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(UsageError("-j must be at least 1".into()));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| UsageError(format!("cannot start {jobs} threads: {e}")))?;
+    Ok((jobs, pool))
+}
+
 /// The driver of every file command: collects and probes the inputs,
 /// plans the outputs, cuts batches, runs them on `-j` threads through the
 /// command's processor, and reports.
 pub fn drive(inputs: &Inputs, output: &Output, command: &Command<'_>) -> Result<bool, UsageError> {
     let isa = isa_option(output.isa.as_deref())?;
-    let jobs = output
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(UsageError("-j must be at least 1".into()));
-    }
+    let (jobs, pool) = thread_pool(output.jobs)?;
     let start = Instant::now();
     let mut reports: Vec<FileReport> = Vec::new();
     let files = collect_inputs(inputs, &mut reports);
     cleanup::install_handler();
 
     // Probe every input (in parallel) for its rate, channels and format.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| UsageError(format!("cannot start {jobs} threads: {e}")))?;
     let probed: Vec<(PathBuf, PathBuf, Result<Info, String>)> = pool.install(|| {
         files
             .into_par_iter()

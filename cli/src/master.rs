@@ -321,20 +321,13 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
         None
     };
     let isa = compress::isa_option(args.output.isa.as_deref())?;
-    let jobs = args
-        .output
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let (jobs, pool) = compress::thread_pool(args.output.jobs)?;
 
     let setup = Setup {
         limiter,
         compressor,
         link: args.curve.link,
-        link_mode: match args.curve.link_mode {
-            compress::LinkModeArg::Max => LinkMode::Max,
-            compress::LinkModeArg::Mean => LinkMode::Mean,
-        },
+        link_mode: args.curve.link_mode.into(),
         isa,
         target: args.target_lufs,
     };
@@ -343,10 +336,6 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     // reports them with the other errors).
     let (found, _) = compress::list_inputs(&args.inputs.files, args.inputs.recursive);
     let paths: Vec<PathBuf> = found.into_iter().map(|(p, _)| p).collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| UsageError(format!("cannot start {jobs} threads: {e}")))?;
     let plans: HashMap<PathBuf, Planned> = pool.install(|| {
         let (batches, _) = metering::plan_batches(&paths, jobs);
         batches

@@ -84,19 +84,16 @@ pub fn weights(channels: usize) -> Vec<f32> {
     }
 }
 
-/// Measures `files` on `jobs` threads, files of one sample rate side by
-/// side in the lanes of one meter; one result per file, in their order (a
-/// file that fails has `ok: false` and its reason).
+/// Measures `files` on `pool`'s `jobs` threads, files of one sample rate
+/// side by side in the lanes of one meter; one result per file, in their
+/// order (a file that fails has `ok: false` and its reason).
 pub fn measure_all(
     files: &[PathBuf],
     isa: Isa,
-    jobs: usize,
+    (jobs, pool): &(usize, rayon::ThreadPool),
     per_channel: bool,
-) -> Result<Vec<FileMeasure>, UsageError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| UsageError(format!("cannot start {jobs} threads: {e}")))?;
+) -> Vec<FileMeasure> {
+    let jobs = *jobs;
     let mut out: Vec<FileMeasure> = files
         .iter()
         .map(|p| FileMeasure {
@@ -136,7 +133,7 @@ pub fn measure_all(
             Err(e) => m.error = Some(e),
         }
     }
-    Ok(out)
+    out
 }
 
 /// A dB reading for the table.
@@ -147,15 +144,10 @@ fn cell(v: Option<f64>) -> String {
 /// Runs the command; `Ok(true)` when every file was measured.
 pub fn run(args: &Args) -> Result<bool, UsageError> {
     let isa = compress::isa_option(args.isa.as_deref())?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
-        return Err(UsageError("-j must be at least 1".into()));
-    }
+    let threads = compress::thread_pool(args.jobs)?;
     let (found, failed) = compress::list_inputs(&args.files, args.recursive);
     let paths: Vec<PathBuf> = found.into_iter().map(|(path, _)| path).collect();
-    let mut results = measure_all(&paths, isa, jobs, true)?;
+    let mut results = measure_all(&paths, isa, &threads, true);
     results.extend(failed.into_iter().map(|(path, error)| FileMeasure {
         file: path.display().to_string(),
         error: Some(error),

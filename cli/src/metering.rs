@@ -10,7 +10,7 @@
 //! straddle its end).
 
 use crate::audio::{self, Source};
-use crate::compress::Dsp;
+use crate::compress::{Dsp, dbfs};
 use crate::measure::{Readings, weights};
 use lanedsp::{Isa, LoudnessMeter};
 use std::path::PathBuf;
@@ -44,12 +44,6 @@ struct Entry {
     result: Option<FileReadings>,
 }
 
-/// A level in dB, `None` for silence.
-fn db(linear: f32) -> Option<f64> {
-    let x = f64::from(linear);
-    (x > 0.0 && x.is_finite()).then(|| 20.0 * x.log10())
-}
-
 /// The readings of programme `p` of `meter` and the peaks of `lanes`.
 fn readings(meter: &LoudnessMeter, p: usize, lanes: std::ops::Range<usize>) -> Readings {
     let (integrated, range) = meter
@@ -57,8 +51,8 @@ fn readings(meter: &LoudnessMeter, p: usize, lanes: std::ops::Range<usize>) -> R
         .map_or((f64::NEG_INFINITY, 0.0), |l| (l.integrated, l.range));
     let peak = |f: &dyn Fn(usize) -> f32| lanes.clone().map(f).fold(0.0f32, f32::max);
     Readings {
-        sample_peak_dbfs: db(peak(&|c| meter.sample_peak(c).unwrap_or(0.0))),
-        true_peak_dbtp: db(peak(&|c| meter.true_peak(c).unwrap_or(0.0))),
+        sample_peak_dbfs: dbfs(peak(&|c| meter.sample_peak(c).unwrap_or(0.0))),
+        true_peak_dbtp: dbfs(peak(&|c| meter.true_peak(c).unwrap_or(0.0))),
         integrated_lufs: integrated.is_finite().then_some(integrated),
         loudness_range_lu: range,
     }
