@@ -6,62 +6,19 @@
 
 mod common;
 
+use common::cases::{EQ_RATE, equalizer, random_band, random_bands};
 use common::{Layout, Planes, first_difference, planes, rng, run, slice};
 use lanedsp::{Band, BiquadCoefficients, Equalizer, Error, FilterError, Isa, Processor};
 use lanedsp_kernels::reference::biquad::{Coefficients, process};
 use rand::RngExt;
 
-const FS: f32 = 48_000.0;
-
-/// A random band of any design.
-fn random_band(r: &mut impl RngExt) -> Band {
-    let freq = 10f64.powf(r.random_range(1.3f64..4.3));
-    let q = 10f64.powf(r.random_range(-0.5f64..1.0));
-    let gain_db = r.random_range(-24.0f64..24.0);
-    match r.random_range(0..9u32) {
-        0 => Band::Peaking { freq, q, gain_db },
-        1 => Band::LowShelf { freq, q, gain_db },
-        2 => Band::HighShelf { freq, q, gain_db },
-        3 => Band::LowPass { freq, q },
-        4 => Band::HighPass { freq, q },
-        5 => Band::BandPass { freq, q },
-        6 => Band::Notch { freq, q },
-        7 => Band::AllPass { freq, q },
-        _ => Band::Raw(BiquadCoefficients {
-            b0: 0.5,
-            b1: -0.25,
-            b2: 0.125,
-            a1: -1.5,
-            a2: 0.7,
-        }),
-    }
-}
-
-/// Random bands for each channel (0..=8 each).
-fn random_bands(r: &mut impl RngExt, channels: usize) -> Vec<Vec<Band>> {
-    (0..channels)
-        .map(|_| {
-            let n = r.random_range(0..=8usize);
-            (0..n).map(|_| random_band(r)).collect()
-        })
-        .collect()
-}
+const FS: f32 = EQ_RATE;
 
 fn coefficients(bands: &[Band]) -> Vec<Coefficients> {
     bands
         .iter()
         .map(|b| b.coefficients(f64::from(FS)).expect("valid band"))
         .collect()
-}
-
-fn equalizer(isa: Isa, bands: &[Vec<Band>]) -> Equalizer {
-    let mut eq = Equalizer::new(FS, bands.len(), &[])
-        .and_then(|e| e.with_isa(isa))
-        .expect("valid");
-    for (c, b) in bands.iter().enumerate() {
-        eq.set_channel_bands(c, b).expect("valid bands");
-    }
-    eq
 }
 
 /// The reference output of every channel, carrying `history` (one per

@@ -10,10 +10,7 @@
 
 mod common;
 
-use common::cases::{
-    ApplyStage, CurveStage, DetectorStage, Envelope, Fused, KernelCase, Linked, Sidechained,
-    SmootherStage,
-};
+use common::cases::{KernelCase, every_case};
 use common::{Layout, Planes, concat, first_difference, planes, rng, slice};
 use lanedsp::{Chunking, Isa, Processor};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -426,14 +423,12 @@ fn selection() -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![Trial::test("dispatch::selection", selection)];
-    trials.extend(kernel_trials::<Envelope>());
-    trials.extend(kernel_trials::<DetectorStage>());
-    trials.extend(kernel_trials::<CurveStage>());
-    trials.extend(kernel_trials::<SmootherStage>());
-    trials.extend(kernel_trials::<ApplyStage>());
-    trials.extend(kernel_trials::<Fused>());
-    trials.extend(kernel_trials::<Linked>());
-    trials.extend(kernel_trials::<Sidechained>());
+    macro_rules! all_trials {
+        ($($name:ident: $case:ty),* $(,)?) => {
+            [$(kernel_trials::<$case>()),*]
+        };
+    }
+    trials.extend(every_case!(all_trials).into_iter().flatten());
     let conclusion = libtest_mimic::run(&args, trials);
 
     let compared = COMPARED.load(Ordering::Relaxed);

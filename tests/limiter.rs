@@ -5,63 +5,10 @@
 
 mod common;
 
+use common::cases::{limiter_reference, limiter_settings, link_groups};
 use common::{Layout, Planes, first_difference, isa_status, planes, rng, run};
 use lanedsp::{Limiter, LimiterSettings, Processor, Time};
-use lanedsp_kernels::reference::limiter::Limiter as Reference;
 use rand::RngExt;
-
-fn reference_output(lim: &Limiter, input: &Planes) -> Planes {
-    let (shape, p) = lim.kernel_params();
-    let channels = input.len();
-    let mut reference = Reference::new(shape, vec![p; channels], lim.link_groups());
-    let len = input.first().map_or(0, Vec::len);
-    let mut out = vec![vec![0.0f32; len]; channels];
-    let mut frame = vec![0.0f32; channels];
-    for f in 0..len {
-        for c in 0..channels {
-            frame[c] = input[c][f];
-        }
-        reference.process_frame(&mut frame);
-        for c in 0..channels {
-            out[c][f] = frame[c];
-        }
-    }
-    out
-}
-
-fn random_settings(rng: &mut impl RngExt) -> (f32, LimiterSettings) {
-    let rate = [44_100.0, 48_000.0, 96_000.0, 192_000.0][rng.random_range(0..4)];
-    let settings = LimiterSettings {
-        ceiling_db: [-60.0, -12.0, -1.0, 0.0, 24.0][rng.random_range(0..5)],
-        lookahead: [0.0, 1.0 / rate, 0.0005, 0.002, 0.005][rng.random_range(0..5)],
-        release: Time::Seconds([0.0, 0.001, 0.05, 1e5][rng.random_range(0..4)]),
-        true_peak: rng.random_bool(0.5),
-        input_gain_db: [-60.0, 0.0, 6.0, 60.0][rng.random_range(0..4)],
-        link_amount: [0.0, 0.5, 1.0][rng.random_range(0..3)],
-    };
-    (rate, settings)
-}
-
-/// Disjoint random link groups of 1..=16 channels, in channel order or
-/// shuffled.
-fn random_groups(rng: &mut impl RngExt, channels: usize) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..channels).collect();
-    if rng.random_bool(0.5) {
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.random_range(0..=i));
-        }
-    }
-    let mut groups = Vec::new();
-    let mut rest = &order[..];
-    while !rest.is_empty() {
-        let n = rng.random_range(1..=rest.len().min(16));
-        if rng.random_bool(0.7) {
-            groups.push(rest[..n].to_vec());
-        }
-        rest = &rest[n..];
-    }
-    groups
-}
 
 /// Every ISA against the reference, over random settings, groups, layouts
 /// and block splits.
@@ -72,14 +19,14 @@ fn bit_exact_on_every_isa() {
     let mut trials = 0;
     for channels in (1..=18).chain([33]) {
         for _ in 0..3 {
-            let (rate, settings) = random_settings(&mut rng);
-            let groups = random_groups(&mut rng, channels);
+            let (rate, settings) = limiter_settings(&mut rng);
+            let groups = link_groups(&mut rng, channels);
             let len = rng.random_range(0..900);
             let input = planes(&mut rng, channels, len, 0.05);
             let base = Limiter::new(rate, channels, settings)
                 .and_then(|l| l.with_link_groups(&groups))
                 .expect("settings");
-            let want = reference_output(&base, &input);
+            let want = limiter_reference(&base, &input);
             for &isa in &isas {
                 let layout = Layout::ALL[rng.random_range(0..4)];
                 let mut lim = base.clone().with_isa(isa).expect("isa");
@@ -147,9 +94,9 @@ fn ceiling_holds() {
     let mut rng = rng(0x12);
     let mut samples = 0usize;
     for trial in 0..120 {
-        let (rate, settings) = random_settings(&mut rng);
+        let (rate, settings) = limiter_settings(&mut rng);
         let channels = rng.random_range(1..=5);
-        let groups = random_groups(&mut rng, channels);
+        let groups = link_groups(&mut rng, channels);
         let isa = isas[trial % isas.len()];
         let mut lim = Limiter::new(rate, channels, settings)
             .and_then(|l| l.with_link_groups(&groups))

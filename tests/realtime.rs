@@ -1,9 +1,16 @@
 //! No process call allocates: a counting global allocator watches every
 //! layout, channel count and ISA (this file is its own test binary, so the
-//! allocator sees nothing else; it counts per thread).
+//! allocator sees nothing else; it counts per thread). Every kernel case of
+//! the equivalence harness (tests/common/cases.rs) is checked by
+//! [`case_does_not_allocate`]; the tests after it add each processor's
+//! setters and special calls.
 
+mod common;
+
+use common::cases::{KernelCase, every_case};
 use lanedsp::{
-    Buffers, Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings, Sidechain,
+    Buffers, Compressor, EnvelopeFollower, Isa, LinkMode, LoudnessMeter, Processor, Settings,
+    Sidechain,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -43,6 +50,85 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Kernel case `K` with random settings, on every ISA at 1, 3, 16, 17 and
+/// 67 channels: every layout (separate and in place, planar and
+/// interleaved), hostile input, then `reset`, with no allocation.
+fn case_does_not_allocate<K: KernelCase>() {
+    let mut rng = common::rng(0x5a11);
+    for isa in Isa::available() {
+        for channels in [1, 3, 16, 17, 67] {
+            let settings = K::settings(&mut rng, channels);
+            let mut proc = K::build(isa, &settings);
+            let input = common::planes(&mut rng, channels, 700, 0.02);
+            let mut output = input.clone();
+            let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+            let mut outs: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+            let frames = common::interleave(&input);
+            let mut frames_out = frames.clone();
+
+            let before = allocations();
+            proc.process_planar(&ins, &mut outs).unwrap();
+            proc.process_planar_in_place(&mut outs).unwrap();
+            proc.process_interleaved(&frames, &mut frames_out).unwrap();
+            proc.process_interleaved_in_place(&mut frames_out).unwrap();
+            proc.reset();
+            assert_eq!(
+                allocations(),
+                before,
+                "{}, {isa}, {channels} channels: a process call or reset allocated ({settings:?})",
+                K::NAME
+            );
+        }
+    }
+    println!("{}: no allocation on {:?}", K::NAME, Isa::available());
+}
+
+macro_rules! no_allocation {
+    ($($test:ident: $case:ty),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            case_does_not_allocate::<$case>();
+        }
+    )*};
+}
+
+every_case!(no_allocation);
+
+/// The loudness meter (not an audio processor, so not a kernel case): its
+/// process calls and readings, with and without true peak, every ISA.
+#[test]
+fn meter_process_calls_and_readings_do_not_allocate() {
+    let mut rng = common::rng(0x3e7e);
+    for isa in Isa::available() {
+        for (channels, true_peak) in [(1, true), (2, false), (6, true), (17, true)] {
+            let mut meter = LoudnessMeter::new(48_000.0, channels)
+                .and_then(|m| m.with_isa(isa))
+                .unwrap()
+                .with_true_peak(true_peak);
+            let input = common::planes(&mut rng, channels, 30_000, 0.001);
+            let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+            let frames = common::interleave(&input);
+            let before = allocations();
+            meter.process_planar(&ins).unwrap();
+            meter.process_interleaved(&frames).unwrap();
+            let readings = (
+                meter.momentary(),
+                meter.short_term(),
+                meter.integrated(),
+                meter.loudness_range(),
+                meter.sample_peak(0).unwrap(),
+                meter.true_peak(0).unwrap(),
+            );
+            meter.reset();
+            assert_eq!(
+                allocations(),
+                before,
+                "{isa}, {channels} channels, true peak {true_peak}: allocated ({readings:?})"
+            );
+        }
+    }
+}
 
 #[test]
 fn process_calls_do_not_allocate() {

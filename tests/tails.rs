@@ -1,7 +1,8 @@
 //! Tails: every frame count `0..=67` times every channel count `1..=67`, on
 //! every available ISA and in every layout, in buffers whose heap allocation
 //! is exactly as long as the data (`Box<[f32]>`: no spare capacity, every
-//! planar channel its own allocation).
+//! planar channel its own allocation), for every kernel case of the
+//! equivalence harness (tests/common/cases.rs) with random settings.
 //!
 //! Under AddressSanitizer (`.ci/sanitize`), any load or store past the end of
 //! a buffer, such as a partial register at the last channels of an
@@ -9,18 +10,13 @@
 //! run. Without a sanitizer the test still checks every output `to_bits`
 //! against the scalar reference.
 
-use lanedsp::{EnvelopeFollower, Isa, Processor};
-use lanedsp_kernels::policy::coefficient;
-use lanedsp_kernels::reference;
+mod common;
+
+use common::Planes;
+use common::cases::{KernelCase, every_case};
+use lanedsp::{Isa, Processor};
 
 const MAX: usize = 67;
-const SAMPLE_RATE: f32 = 48_000.0;
-
-/// Per-channel times: instant, sub-sample, typical and huge.
-fn times(c: usize) -> (f32, f32) {
-    const T: [f32; 6] = [0.0, 1e-7, 0.001, 0.02, 0.3, 1e5];
-    (T[c % 6], T[(c / 6 + c) % 6])
-}
 
 /// Deterministic samples: ordinary levels mixed with NaN, infinities,
 /// subnormals and zeros of both signs.
@@ -45,33 +41,6 @@ fn exact(values: impl Iterator<Item = f32>) -> Box<[f32]> {
     values.collect::<Vec<f32>>().into_boxed_slice()
 }
 
-fn follower(isa: Isa, channels: usize) -> EnvelopeFollower {
-    let mut env = EnvelopeFollower::new(SAMPLE_RATE, channels, 0.0, 0.0)
-        .and_then(|e| e.with_isa(isa))
-        .expect("valid settings");
-    for c in 0..channels {
-        let (a, r) = times(c);
-        env.set_channel_times(c, a, r).expect("valid times");
-    }
-    env
-}
-
-/// The reference output of channel `c` for `frames` frames from rest.
-fn reference(c: usize, frames: usize) -> Vec<f32> {
-    let (a, r) = times(c);
-    let input: Vec<f32> = (0..frames).map(|f| sample(c, f)).collect();
-    let mut out = vec![0.0; frames];
-    let mut env = 0.0;
-    reference::envelope::process(
-        &input,
-        &mut out,
-        coefficient(a, SAMPLE_RATE),
-        coefficient(r, SAMPLE_RATE),
-        &mut env,
-    );
-    out
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Layout {
     Planar,
@@ -81,7 +50,7 @@ enum Layout {
 }
 
 /// Runs `frames` frames from rest in `layout`; returns output channels.
-fn run(env: &mut EnvelopeFollower, layout: Layout, frames: usize) -> Vec<Vec<f32>> {
+fn run(env: &mut impl Processor, layout: Layout, frames: usize) -> Vec<Vec<f32>> {
     let channels = env.channels();
     env.reset();
     let planes = || -> Vec<Box<[f32]>> {
@@ -129,32 +98,47 @@ fn run(env: &mut EnvelopeFollower, layout: Layout, frames: usize) -> Vec<Vec<f32
     }
 }
 
-#[test]
-fn every_tail_in_exact_buffers() {
+/// Every channel count `1..=MAX`; in the reduced matrix of the emulated
+/// and sanitizer runs (`LANEDSP_TEST_MATRIX=reduced`), `1..=35` (every
+/// remainder of one and two 16-lane groups) and `MAX`.
+fn channel_counts() -> Vec<usize> {
+    match std::env::var("LANEDSP_TEST_MATRIX").as_deref() {
+        Ok("reduced" | "smoke") => (1..=35).chain([MAX]).collect(),
+        _ => (1..=MAX).collect(),
+    }
+}
+
+/// Every tail of kernel case `K` on every available ISA; the reference is
+/// computed once per channel count (outputs are causal, so the first
+/// `frames` frames of the `MAX`-frame reference are the `frames`-frame
+/// reference).
+fn every_tail_in_exact_buffers<K: KernelCase>() {
     let layouts = [
         Layout::Planar,
         Layout::PlanarInPlace,
         Layout::Interleaved,
         Layout::InterleavedInPlace,
     ];
-    let mut ran = Vec::new();
-    for isa in Isa::ALL {
-        if !isa.is_available() {
-            println!("tails: {isa} not available on this CPU, not run");
-            continue;
-        }
-        for channels in 1..=MAX {
-            let mut env = follower(isa, channels);
-            let want: Vec<Vec<f32>> = (0..channels).map(|c| reference(c, MAX)).collect();
+    let isas: Vec<Isa> = Isa::ALL.into_iter().filter(|i| i.is_available()).collect();
+    let mut rng = common::rng(0x7a11);
+    for channels in channel_counts() {
+        let settings = K::settings(&mut rng, channels);
+        let input: Planes = (0..channels)
+            .map(|c| (0..MAX).map(|f| sample(c, f)).collect())
+            .collect();
+        let want = K::reference(&settings, &input, None);
+        for &isa in &isas {
+            let mut proc = K::build(isa, &settings);
             for frames in 0..=MAX {
                 for layout in layouts {
-                    let got = run(&mut env, layout, frames);
+                    let got = run(&mut proc, layout, frames);
                     for (c, (g, w)) in got.iter().zip(&want).enumerate() {
                         let w = &w[..frames];
                         if let Some(f) = (0..frames).find(|&f| g[f].to_bits() != w[f].to_bits()) {
                             panic!(
-                                "{isa}, {layout:?}, {channels} ch x {frames} frames: channel {c}, \
-                                 frame {f}: got {:#010x}, reference {:#010x}",
+                                "{}, {isa}, {layout:?}, {channels} ch x {frames} frames: channel \
+                                 {c}, frame {f}: got {:#010x}, reference {:#010x} ({settings:?})",
+                                K::NAME,
                                 g[f].to_bits(),
                                 w[f].to_bits()
                             );
@@ -163,10 +147,23 @@ fn every_tail_in_exact_buffers() {
                 }
             }
         }
-        ran.push(isa.name());
     }
+    let missing: Vec<Isa> = Isa::ALL.into_iter().filter(|i| !isas.contains(i)).collect();
     println!(
-        "tails: exact buffers, 1..={MAX} ch x 0..={MAX} frames, checked on [{}]",
-        ran.join(", ")
+        "tails: {}, exact buffers, {} channel counts up to {MAX} x 0..={MAX} frames, checked on \
+         {isas:?}; not available here: {missing:?}",
+        K::NAME,
+        channel_counts().len()
     );
 }
+
+macro_rules! tails {
+    ($($test:ident: $case:ty),* $(,)?) => {$(
+        #[test]
+        fn $test() {
+            every_tail_in_exact_buffers::<$case>();
+        }
+    )*};
+}
+
+every_case!(tails);

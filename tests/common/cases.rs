@@ -1,20 +1,45 @@
 //! One [`KernelCase`] per kernel: how to build its processor with random
 //! per-channel settings, and its scalar reference. The equivalence harness
-//! runs every case on every ISA; adding a kernel is adding a case here and
-//! a line in `tests/equivalence.rs`.
+//! (tests/equivalence.rs), the exact-buffer tails (tests/tails.rs) and the
+//! no-allocation check (tests/realtime.rs) run every case in
+//! [`every_case`]; adding a kernel is adding a case here and a line there.
 
 use super::{Keyed, Layout, Planes, run, run_keyed, signal};
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
-    Buffers, Chunking, Compressor, Detection, EnvelopeDetection, EnvelopeFollower, Isa, LinkMode,
-    MIN_KNEE_DB, Makeup, Mode, Processor, Settings, Sidechain, Time,
+    Band, BiquadCoefficients, Buffers, Chunking, Compressor, Detection, EnvelopeDetection,
+    EnvelopeFollower, Equalizer, Isa, Limiter, LimiterSettings, LinkMode, MIN_KNEE_DB, Makeup,
+    Mode, Processor, Settings, Sidechain, Time,
 };
 use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::reference;
 use lanedsp_kernels::reference::dynamics::{
     self as dynref, Compressor as Params, CompressorState, Link,
 };
+use lanedsp_kernels::reference::limiter::Limiter as LimiterReference;
 use rand::RngExt;
+
+/// Calls macro `$m` with every kernel case, as `name: Type` pairs (the
+/// name is a test-name fragment): the one list a new kernel case joins.
+#[allow(unused_macros)] // test binaries that do not iterate over cases
+macro_rules! every_case {
+    ($m:ident) => {
+        $m! {
+            envelope: $crate::common::cases::Envelope,
+            stage_detector: $crate::common::cases::DetectorStage,
+            stage_curve: $crate::common::cases::CurveStage,
+            stage_smoother: $crate::common::cases::SmootherStage,
+            stage_apply: $crate::common::cases::ApplyStage,
+            compressor: $crate::common::cases::Fused,
+            compressor_linked: $crate::common::cases::Linked,
+            compressor_sidechain: $crate::common::cases::Sidechained,
+            limiter: $crate::common::cases::LimiterKernel,
+            eq: $crate::common::cases::EqKernel,
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use every_case;
 
 /// A kernel under test.
 pub trait KernelCase {
@@ -599,3 +624,189 @@ stage_case!(
         y
     }
 );
+
+/// The lookahead limiter's scalar reference over `input`, frame by frame,
+/// with `lim`'s parameters and link groups, from the initial state.
+pub fn limiter_reference(lim: &Limiter, input: &Planes) -> Planes {
+    let (shape, p) = lim.kernel_params();
+    let channels = input.len();
+    let mut reference = LimiterReference::new(shape, vec![p; channels], lim.link_groups());
+    let len = input.first().map_or(0, Vec::len);
+    let mut out = vec![vec![0.0f32; len]; channels];
+    let mut frame = vec![0.0f32; channels];
+    for f in 0..len {
+        for (x, ch) in frame.iter_mut().zip(input) {
+            *x = ch[f];
+        }
+        reference.process_frame(&mut frame);
+        for (o, y) in out.iter_mut().zip(&frame) {
+            o[f] = *y;
+        }
+    }
+    out
+}
+
+/// A random sample rate and limiter settings, extremes included (no
+/// lookahead, one frame of it, release 0 and 1e5 s, +-60 dB input gain).
+pub fn limiter_settings(rng: &mut impl RngExt) -> (f32, LimiterSettings) {
+    let rate = [44_100.0, 48_000.0, 96_000.0, 192_000.0][rng.random_range(0..4)];
+    let settings = LimiterSettings {
+        ceiling_db: [-60.0, -12.0, -1.0, 0.0, 24.0][rng.random_range(0..5)],
+        lookahead: [0.0, 1.0 / rate, 0.0005, 0.002, 0.005][rng.random_range(0..5)],
+        release: Time::Seconds([0.0, 0.001, 0.05, 1e5][rng.random_range(0..4)]),
+        true_peak: rng.random_bool(0.5),
+        input_gain_db: [-60.0, 0.0, 6.0, 60.0][rng.random_range(0..4)],
+        link_amount: [0.0, 0.5, 1.0][rng.random_range(0..3)],
+    };
+    (rate, settings)
+}
+
+/// Disjoint random link groups of 1..=16 channels, in channel order or
+/// shuffled; some channels stay unlinked.
+pub fn link_groups(rng: &mut impl RngExt, channels: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..channels).collect();
+    if rng.random_bool(0.5) {
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+    }
+    let mut groups = Vec::new();
+    let mut rest = &order[..];
+    while !rest.is_empty() {
+        let n = rng.random_range(1..=rest.len().min(16));
+        if rng.random_bool(0.7) {
+            groups.push(rest[..n].to_vec());
+        }
+        rest = &rest[n..];
+    }
+    groups
+}
+
+/// A limiter's sample rate, settings and link groups.
+#[derive(Clone, Debug)]
+pub struct LimiterCase {
+    /// Sample rate in Hz.
+    pub sample_rate: f32,
+    /// Settings shared by every channel.
+    pub settings: LimiterSettings,
+    /// Link groups.
+    pub groups: Vec<Vec<usize>>,
+    /// Channel count.
+    pub channels: usize,
+}
+
+/// The lookahead limiter (sample or true peak, random link groups).
+pub struct LimiterKernel;
+
+impl KernelCase for LimiterKernel {
+    const NAME: &'static str = "limiter";
+    type Settings = LimiterCase;
+    type Proc = Limiter;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> LimiterCase {
+        let (sample_rate, settings) = limiter_settings(rng);
+        LimiterCase {
+            sample_rate,
+            settings,
+            groups: link_groups(rng, channels),
+            channels,
+        }
+    }
+    fn build(isa: Isa, s: &LimiterCase) -> Limiter {
+        Limiter::new(s.sample_rate, s.channels, s.settings)
+            .and_then(|l| l.with_link_groups(&s.groups))
+            .and_then(|l| l.with_isa(isa))
+            .expect("valid settings")
+    }
+    fn streaming(proc: Limiter) -> Limiter {
+        // Block kernels have no streaming stores to force.
+        proc
+    }
+    fn reference(s: &LimiterCase, input: &Planes, _key: Option<&Planes>) -> Planes {
+        limiter_reference(&Self::build(Isa::Scalar, s), input)
+    }
+}
+
+/// The sample rate of the equalizer cases (bands up to 20 kHz).
+pub const EQ_RATE: f32 = 48_000.0;
+
+/// A random band of any design, raw coefficients included.
+pub fn random_band(r: &mut impl RngExt) -> Band {
+    let freq = 10f64.powf(r.random_range(1.3f64..4.3));
+    let q = 10f64.powf(r.random_range(-0.5f64..1.0));
+    let gain_db = r.random_range(-24.0f64..24.0);
+    match r.random_range(0..9u32) {
+        0 => Band::Peaking { freq, q, gain_db },
+        1 => Band::LowShelf { freq, q, gain_db },
+        2 => Band::HighShelf { freq, q, gain_db },
+        3 => Band::LowPass { freq, q },
+        4 => Band::HighPass { freq, q },
+        5 => Band::BandPass { freq, q },
+        6 => Band::Notch { freq, q },
+        7 => Band::AllPass { freq, q },
+        _ => Band::Raw(BiquadCoefficients {
+            b0: 0.5,
+            b1: -0.25,
+            b2: 0.125,
+            a1: -1.5,
+            a2: 0.7,
+        }),
+    }
+}
+
+/// Random bands for each channel (0..=8 each).
+pub fn random_bands(r: &mut impl RngExt, channels: usize) -> Vec<Vec<Band>> {
+    (0..channels)
+        .map(|_| {
+            let n = r.random_range(0..=8usize);
+            (0..n).map(|_| random_band(r)).collect()
+        })
+        .collect()
+}
+
+/// An equalizer at [`EQ_RATE`] on `isa` with `bands[c]` on channel `c`.
+pub fn equalizer(isa: Isa, bands: &[Vec<Band>]) -> Equalizer {
+    let mut eq = Equalizer::new(EQ_RATE, bands.len(), &[])
+        .and_then(|e| e.with_isa(isa))
+        .expect("valid");
+    for (c, b) in bands.iter().enumerate() {
+        eq.set_channel_bands(c, b).expect("valid bands");
+    }
+    eq
+}
+
+/// The biquad equalizer (cascades of 0..=8 sections per channel).
+pub struct EqKernel;
+
+impl KernelCase for EqKernel {
+    const NAME: &'static str = "eq";
+    type Settings = Vec<Vec<Band>>;
+    type Proc = Equalizer;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> Vec<Vec<Band>> {
+        random_bands(rng, channels)
+    }
+    fn build(isa: Isa, bands: &Vec<Vec<Band>>) -> Equalizer {
+        equalizer(isa, bands)
+    }
+    fn streaming(proc: Equalizer) -> Equalizer {
+        // Block kernels have no streaming stores to force.
+        proc
+    }
+    fn reference(bands: &Vec<Vec<Band>>, input: &Planes, _key: Option<&Planes>) -> Planes {
+        input
+            .iter()
+            .zip(bands)
+            .map(|(x, b)| {
+                let sections: Vec<_> = b
+                    .iter()
+                    .map(|b| b.coefficients(f64::from(EQ_RATE)).expect("valid band"))
+                    .collect();
+                let mut history = vec![0.0; 2 * (sections.len() + 1)];
+                let mut y = vec![0.0; x.len()];
+                reference::biquad::process(&sections, &mut history, x, &mut y);
+                y
+            })
+            .collect()
+    }
+}
