@@ -236,8 +236,10 @@ def main():
     if numba is not None:
         base = best_time(lambda: jitted(one, float(SR), ATTACK_MS, RELEASE_MS), args.repeats)
         row("envelope 1", "seed loop, Numba @njit", total, base, base)
-    row("envelope 1", "lanedsp.EnvelopeFollower, 1-D (one lane)", total,
+    row("envelope 1", "lanedsp.EnvelopeFollower, 1-D (chunks in lanes)", total,
         best_time(lambda: env(one, SR), args.repeats), base)
+    row("envelope 1", "(reference: numpy copy of the array)", total,
+        best_time(lambda: one.copy(), args.repeats), base)
     del levels
 
     # -- import and first call ---------------------------------------------------

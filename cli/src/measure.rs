@@ -145,14 +145,27 @@ fn cell(v: Option<f64>) -> String {
 pub fn run(args: &Args) -> Result<bool, UsageError> {
     let isa = compress::isa_option(args.isa.as_deref())?;
     let threads = compress::thread_pool(args.jobs)?;
-    let (found, failed) = compress::list_inputs(&args.files, args.recursive);
-    let paths: Vec<PathBuf> = found.into_iter().map(|(path, _)| path).collect();
-    let mut results = measure_all(&paths, isa, &threads, true);
-    results.extend(failed.into_iter().map(|(path, error)| FileMeasure {
-        file: path.display().to_string(),
-        error: Some(error),
-        ..FileMeasure::default()
-    }));
+    // Listed one argument at a time so that the results, failures
+    // included, keep the order of the arguments; measured all at once.
+    let listed: Vec<_> = args
+        .files
+        .iter()
+        .map(|arg| compress::list_inputs(std::slice::from_ref(arg), args.recursive))
+        .collect();
+    let paths: Vec<PathBuf> = listed
+        .iter()
+        .flat_map(|(found, _)| found.iter().map(|(path, _)| path.clone()))
+        .collect();
+    let mut measured = measure_all(&paths, isa, &threads, true).into_iter();
+    let mut results = Vec::with_capacity(paths.len());
+    for (found, failed) in listed {
+        results.extend(measured.by_ref().take(found.len()));
+        results.extend(failed.into_iter().map(|(path, error)| FileMeasure {
+            file: path.display().to_string(),
+            error: Some(error),
+            ..FileMeasure::default()
+        }));
+    }
     for r in results.iter().filter(|r| !r.ok) {
         eprintln!(
             "lanedsp: {}: {}",

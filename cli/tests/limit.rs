@@ -444,6 +444,14 @@ fn measure_reports_the_library_meter() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let files = json["files"].as_array().unwrap();
     assert_eq!(files.len(), 3);
+    // In the order of the arguments, the missing file included.
+    let order: Vec<&str> = files.iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert!(
+        order[0].ends_with("a.wav")
+            && order[1].ends_with("missing.wav")
+            && order[2].ends_with("b.wav"),
+        "{order:?}"
+    );
     let named = |name: &str| {
         files
             .iter()
