@@ -240,7 +240,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
         // Groups of three or four registers with output slices at mixed
         // line offsets: every store of the direct path splits a line, one
         // register per slice in turn, and measured slower than the tile,
-        // which writes four registers per slice in a row (docs/design.md).
+        // which writes four registers per slice in a row (docs/tuning.md).
         // Narrow groups take the direct path at any offset: with one
         // register per group it measured faster than the tile (AVX-512,
         // 16 channels: 0.87 ns against 1.31), and streaming calls write
@@ -438,7 +438,7 @@ fn interleaved<S: Lanes, K: LaneKernel>(
 /// stream threshold. One group (at most 64 channels on AVX-512, 32 on
 /// AVX2) measured slower staged, and so did the multi-pass compressors
 /// (compute-bound; tiles of 16 frames at 256 channels), which keep the
-/// direct path (docs/design.md, "The driver").
+/// direct path (docs/tuning.md, "Interleaved calls").
 fn stages<S: Lanes, K: LaneKernel>(frames: usize, channels: usize, threshold: usize) -> bool {
     !K::MULTI_PASS
         && matches!(S::ISA, Isa::Avx2 | Isa::Avx512)

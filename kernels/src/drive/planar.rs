@@ -27,8 +27,8 @@ use core::ops::Range;
 
 /// The default output size (floats per call) from which planar calls
 /// stream, writing whole aligned registers with non-temporal stores: 32 MiB,
-/// a last-level cache of the size of the machine measured (docs/design.md,
-/// "The driver", has the figures). [`crate::Engine::with_stream_threshold`]
+/// a last-level cache of the size of the machine measured (docs/tuning.md,
+/// "Planar calls", has the figures). [`crate::Engine::with_stream_threshold`]
 /// sets another.
 pub const STREAM_FLOATS: usize = 8 << 20;
 
@@ -46,7 +46,7 @@ pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize
 /// instead of up to [`MAX_REGS`]. Every call that [`streams`] does, and on
 /// AVX2 every call of a single-pass kernel, and every call of a multi-pass
 /// kernel whose wide groups would hold three or four registers (more than
-/// 16 slots). Measured on AVX2 (docs/design.md, "Narrow planar groups"):
+/// 16 slots). Measured on AVX2 (docs/tuning.md, "Planar calls"):
 /// the envelope follower from 1.05x (16 x 1,024) to about 2x (64 and 256
 /// channels x 441,000) faster; the compressor slower on 16 channels (two
 /// registers), faster on 64. The likely cause: channel slices of equal
