@@ -1,7 +1,7 @@
 //! The lookahead limiter: bit-exact against its scalar reference on every
 //! ISA (channel counts, link groups, layouts, block splits, hostile input),
 //! the ceiling on adversarial signals, the latency, and an `f64` model
-//! written from docs/kernels.md (section 8).
+//! written from docs/kernels.md (section 10).
 
 mod common;
 
@@ -157,7 +157,7 @@ fn latency_is_exact() {
     }
 }
 
-/// The algorithm of docs/kernels.md, section 8, in `f64`, written from the
+/// The algorithm of docs/kernels.md, section 10, in `f64`, written from the
 /// text (a running minimum and mean recomputed over the window directly,
 /// not by blocks).
 fn model(input: &[f32], ceiling: f64, lookahead: usize, release: f64) -> Vec<f64> {

@@ -1,5 +1,5 @@
 //! The lookahead limiter in lanes: see [`crate::reference::limiter`],
-//! whose steps it performs in the same order (docs/kernels.md, section 8).
+//! whose steps it performs in the same order (docs/kernels.md, section 10).
 
 use super::truepeak::interpolate;
 use super::{flush, sanitize};

@@ -1,5 +1,5 @@
 //! The lookahead limiter, one frame of every channel at a time
-//! (docs/kernels.md, section 8, states the same steps).
+//! (docs/kernels.md, section 10, states the same steps).
 //!
 //! Per channel and frame `n`, with window `W = lookahead + 1` and delay
 //! `D = lookahead` (`+ CENTRE` with true peak):
@@ -20,7 +20,7 @@ use crate::reference::truepeak::{self, CENTRE, TAPS};
 use crate::reference::{clamp, flush, max, min, sanitize};
 
 /// A limiter channel's parameters (the processor derives them from its
-/// settings; docs/kernels.md, section 8).
+/// settings; docs/kernels.md, section 10).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LimiterParams {
     /// The ceiling, linear, `> 0`.
