@@ -1,5 +1,9 @@
 //! NEON: four `f32` lanes per `float32x4_t` register.
 //!
+//! Every value operation goes through the safe intrinsics of the
+//! [`pulp::aarch64::Neon`] the token holds; only memory access and the
+//! entry point are `unsafe`.
+//!
 //! NEON's `fmin`/`fmax` follow IEEE `minimum`/`maximum` (NaN-propagating,
 //! `-0 < +0`), which differs from the crate's `a < b ? a : b` rule, so
 //! [`Lanes::min`] and [`Lanes::max`] are a compare and a bit-select here.
@@ -7,16 +11,20 @@
 use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::lanes::Lanes;
-use core::arch::aarch64::*;
+use core::arch::aarch64::{float32x4_t, int32x4_t, uint32x4_t};
 
-/// Token proving that this CPU runs NEON.
+/// Token proving that this CPU runs NEON (as [`pulp::aarch64::Neon`]
+/// detects it).
 #[derive(Clone, Copy, Debug)]
-pub struct Neon(());
+pub struct Neon(pulp::aarch64::Neon);
 
 impl Neon {
     /// The token, if this CPU has NEON (every AArch64 Linux CPU does).
+    ///
+    /// Detection is [`pulp::aarch64::Neon::try_new`], which asks
+    /// `is_aarch64_feature_detected!("neon")` and nothing else.
     pub fn new() -> Option<Neon> {
-        std::arch::is_aarch64_feature_detected!("neon").then_some(Neon(()))
+        pulp::aarch64::Neon::try_new().map(Neon)
     }
 }
 
@@ -36,26 +44,26 @@ impl Lanes for Neon {
 
     #[inline]
     fn run_job<J: LaneJob>(self, job: J) -> J::Output {
-        // SAFETY: a `Neon` exists only if `new` detected NEON.
+        // SAFETY: a `Neon` holds a `pulp::aarch64::Neon`, which exists only
+        // if NEON was detected (by `try_new` in `new`).
         unsafe { entry(self, job) }
     }
 
     #[inline(always)]
     fn splat(self, x: f32) -> float32x4_t {
-        // SAFETY: `self` proves NEON (see `Neon::new`).
-        unsafe { vdupq_n_f32(x) }
+        self.0.neon.vdupq_n_f32(x)
     }
     #[inline(always)]
     fn load(self, src: &[f32]) -> float32x4_t {
         let src = &src[..4];
-        // SAFETY: `self` proves NEON; `src` holds 4 readable floats.
-        unsafe { vld1q_f32(src.as_ptr()) }
+        // SAFETY: `src` holds 4 readable floats (an unaligned load).
+        unsafe { self.0.neon.vld1q_f32(src.as_ptr()) }
     }
     #[inline(always)]
     fn store(self, dst: &mut [f32], v: float32x4_t) {
         let dst = &mut dst[..4];
-        // SAFETY: `self` proves NEON; `dst` holds 4 writable floats.
-        unsafe { vst1q_f32(dst.as_mut_ptr(), v) }
+        // SAFETY: `dst` holds 4 writable floats (an unaligned store).
+        unsafe { self.0.neon.vst1q_f32(dst.as_mut_ptr(), v) }
     }
     #[inline(always)]
     fn load_partial(self, src: &[f32]) -> float32x4_t {
@@ -73,174 +81,141 @@ impl Lanes for Neon {
     }
     #[inline(always)]
     fn add(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vaddq_f32(a, b) }
+        self.0.neon.vaddq_f32(a, b)
     }
     #[inline(always)]
     fn sub(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vsubq_f32(a, b) }
+        self.0.neon.vsubq_f32(a, b)
     }
     #[inline(always)]
     fn mul(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vmulq_f32(a, b) }
+        self.0.neon.vmulq_f32(a, b)
     }
     #[inline(always)]
     fn div(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vdivq_f32(a, b) }
+        self.0.neon.vdivq_f32(a, b)
     }
     #[inline(always)]
     fn mul_add(self, a: float32x4_t, b: float32x4_t, c: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON. `vfmaq_f32(c, a, b)` is fused `c + a * b`.
-        unsafe { vfmaq_f32(c, a, b) }
+        // `vfmaq_f32(c, a, b)` is fused `c + a * b`.
+        self.0.neon.vfmaq_f32(c, a, b)
     }
     #[inline(always)]
     fn sqrt(self, a: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vsqrtq_f32(a) }
+        self.0.neon.vsqrtq_f32(a)
     }
     #[inline(always)]
     fn abs(self, a: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe {
-            vreinterpretq_f32_u32(vandq_u32(
-                vreinterpretq_u32_f32(a),
-                vdupq_n_u32(0x7fff_ffff),
-            ))
-        }
+        let n = self.0.neon;
+        n.vreinterpretq_f32_u32(n.vandq_u32(n.vreinterpretq_u32_f32(a), n.vdupq_n_u32(0x7fff_ffff)))
     }
     #[inline(always)]
     fn min(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vbslq_f32(vcltq_f32(a, b), a, b) }
+        let n = self.0.neon;
+        n.vbslq_f32(n.vcltq_f32(a, b), a, b)
     }
     #[inline(always)]
     fn max(self, a: float32x4_t, b: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vbslq_f32(vcgtq_f32(a, b), a, b) }
+        let n = self.0.neon;
+        n.vbslq_f32(n.vcgtq_f32(a, b), a, b)
     }
     #[inline(always)]
     fn lt(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vcltq_f32(a, b) }
+        self.0.neon.vcltq_f32(a, b)
     }
     #[inline(always)]
     fn le(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vcleq_f32(a, b) }
+        self.0.neon.vcleq_f32(a, b)
     }
     #[inline(always)]
     fn gt(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vcgtq_f32(a, b) }
+        self.0.neon.vcgtq_f32(a, b)
     }
     #[inline(always)]
     fn ge(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vcgeq_f32(a, b) }
+        self.0.neon.vcgeq_f32(a, b)
     }
     #[inline(always)]
     fn eq(self, a: float32x4_t, b: float32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vceqq_f32(a, b) }
+        self.0.neon.vceqq_f32(a, b)
     }
     #[inline(always)]
     fn select(self, m: uint32x4_t, t: float32x4_t, f: float32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vbslq_f32(m, t, f) }
+        self.0.neon.vbslq_f32(m, t, f)
     }
     #[inline(always)]
     fn select_m(self, m: uint32x4_t, t: uint32x4_t, f: uint32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vbslq_u32(m, t, f) }
+        self.0.neon.vbslq_u32(m, t, f)
     }
     #[inline(always)]
     fn and_m(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vandq_u32(a, b) }
+        self.0.neon.vandq_u32(a, b)
     }
     #[inline(always)]
     fn or_m(self, a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vorrq_u32(a, b) }
+        self.0.neon.vorrq_u32(a, b)
     }
     #[inline(always)]
     fn splat_i(self, x: i32) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vdupq_n_s32(x) }
+        self.0.neon.vdupq_n_s32(x)
     }
     #[inline(always)]
     fn bitcast_i(self, a: float32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vreinterpretq_s32_f32(a) }
+        self.0.neon.vreinterpretq_s32_f32(a)
     }
     #[inline(always)]
     fn bitcast_f(self, a: int32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vreinterpretq_f32_s32(a) }
+        self.0.neon.vreinterpretq_f32_s32(a)
     }
     #[inline(always)]
     fn add_i(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vaddq_s32(a, b) }
+        self.0.neon.vaddq_s32(a, b)
     }
     #[inline(always)]
     fn sub_i(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vsubq_s32(a, b) }
+        self.0.neon.vsubq_s32(a, b)
     }
     #[inline(always)]
     fn and_i(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vandq_s32(a, b) }
+        self.0.neon.vandq_s32(a, b)
     }
     #[inline(always)]
     fn or_i(self, a: int32x4_t, b: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vorrq_s32(a, b) }
+        self.0.neon.vorrq_s32(a, b)
     }
     #[inline(always)]
     fn shl23_i(self, a: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vshlq_n_s32::<23>(a) }
+        self.0.neon.vshlq_n_s32::<23>(a)
     }
     #[inline(always)]
     fn shr23_i(self, a: int32x4_t) -> int32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vshrq_n_s32::<23>(a) }
+        self.0.neon.vshrq_n_s32::<23>(a)
     }
     #[inline(always)]
     fn to_f32(self, a: int32x4_t) -> float32x4_t {
-        // SAFETY: `self` proves NEON.
-        unsafe { vcvtq_f32_s32(a) }
+        self.0.neon.vcvtq_f32_s32(a)
     }
     #[inline(always)]
     fn swap_lanes(self, v: float32x4_t, d: usize) -> float32x4_t {
-        // SAFETY: `self` proves NEON; only register permutes.
-        unsafe {
-            match d {
-                1 => vrev64q_f32(v),
-                _ => vextq_f32::<2>(v, v),
-            }
+        let n = self.0.neon;
+        match d {
+            1 => n.vrev64q_f32(v),
+            _ => n.vextq_f32::<2>(v, v),
         }
     }
     #[inline(always)]
     fn transpose4(self, b: &mut [float32x4_t; 4]) {
-        // SAFETY: `self` proves NEON; only register permutes.
-        unsafe {
-            let t0 = vtrn1q_f32(b[0], b[1]);
-            let t1 = vtrn2q_f32(b[0], b[1]);
-            let t2 = vtrn1q_f32(b[2], b[3]);
-            let t3 = vtrn2q_f32(b[2], b[3]);
-            let (t0, t1) = (vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t1));
-            let (t2, t3) = (vreinterpretq_f64_f32(t2), vreinterpretq_f64_f32(t3));
-            b[0] = vreinterpretq_f32_f64(vtrn1q_f64(t0, t2));
-            b[1] = vreinterpretq_f32_f64(vtrn1q_f64(t1, t3));
-            b[2] = vreinterpretq_f32_f64(vtrn2q_f64(t0, t2));
-            b[3] = vreinterpretq_f32_f64(vtrn2q_f64(t1, t3));
-        }
+        let n = self.0.neon;
+        let t0 = n.vtrn1q_f32(b[0], b[1]);
+        let t1 = n.vtrn2q_f32(b[0], b[1]);
+        let t2 = n.vtrn1q_f32(b[2], b[3]);
+        let t3 = n.vtrn2q_f32(b[2], b[3]);
+        let (t0, t1) = (n.vreinterpretq_f64_f32(t0), n.vreinterpretq_f64_f32(t1));
+        let (t2, t3) = (n.vreinterpretq_f64_f32(t2), n.vreinterpretq_f64_f32(t3));
+        b[0] = n.vreinterpretq_f32_f64(n.vtrn1q_f64(t0, t2));
+        b[1] = n.vreinterpretq_f32_f64(n.vtrn1q_f64(t1, t3));
+        b[2] = n.vreinterpretq_f32_f64(n.vtrn2q_f64(t0, t2));
+        b[3] = n.vreinterpretq_f32_f64(n.vtrn2q_f64(t1, t3));
     }
     #[inline(always)]
     fn zero_square(self) -> [float32x4_t; 4] {
