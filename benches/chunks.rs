@@ -10,6 +10,7 @@ mod common;
 
 use common::{config, id, isas, noise};
 use criterion::{Criterion, criterion_group, criterion_main};
+use lanedsp::advanced::CompressorInternals;
 use lanedsp::{Chunking, Compressor, EnvelopeFollower, Isa, LinkMode, Processor, Settings};
 use lanedsp_kernels::Engine;
 use lanedsp_kernels::job::Native;

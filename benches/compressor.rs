@@ -9,6 +9,7 @@ mod common;
 
 use common::{config, id, isas, memcpy, noise};
 use criterion::{Criterion, criterion_group, criterion_main};
+use lanedsp::advanced::CompressorInternals;
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{Buffers, Compressor, Isa, LinkMode, Processor, Settings, Sidechain};
 use lanedsp_kernels::Engine;

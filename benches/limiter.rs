@@ -8,6 +8,7 @@ mod common;
 
 use common::{config, id, isas, noise};
 use criterion::{Criterion, criterion_group, criterion_main};
+use lanedsp::advanced::LimiterInternals;
 use lanedsp::{Isa, Limiter, LimiterSettings, Processor};
 use lanedsp_kernels::Engine;
 use lanedsp_kernels::job::Native;

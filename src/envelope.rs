@@ -1,14 +1,14 @@
 //! [`EnvelopeFollower`]: a peak envelope follower for many channels at once.
 
+use crate::core::{Core, core_methods};
 use crate::error::Result;
 use crate::params;
 use crate::processor::Processor;
-use lanedsp_kernels::chunk::{Chunking, Execution, Reason, Scratch};
+use crate::time::Time;
 use lanedsp_kernels::generic::dynamics::{DetectorKernel, rows};
 use lanedsp_kernels::generic::envelope::PeakEnvelope;
-use lanedsp_kernels::policy::coefficient;
 use lanedsp_kernels::reference::dynamics::Detector;
-use lanedsp_kernels::{Bank, Buffers, Engine, Isa, LaneKernel, Plan};
+use lanedsp_kernels::{Bank, Buffers, Isa};
 
 /// What an [`EnvelopeFollower`] follows (docs/kernels.md, section 3).
 ///
@@ -37,6 +37,9 @@ pub enum EnvelopeDetection {
 /// `env += (d - env) * k` with `k = 1 - exp(-1 / (t * sample_rate))`, `t`
 /// the attack time when `d > env` and the release time otherwise. A step
 /// input reaches `1 - 1/e` of its height after `t * sample_rate` samples.
+/// The times are [`Time`]s, as the compressor's: plain `f32` seconds are
+/// [`Time::Seconds`], and the other forms give a peer's coefficient
+/// (`Time::JuceMs(5.0)` follows like JUCE's `BallisticsFilter`).
 ///
 /// `d` is the input **as given by default** ([`EnvelopeDetection::Signed`],
 /// the seed's follower of level values); [`EnvelopeFollower::with_detection`]
@@ -60,103 +63,43 @@ pub enum EnvelopeDetection {
 /// ```
 #[derive(Clone, Debug)]
 pub struct EnvelopeFollower {
-    engine: Engine,
-    sample_rate: f32,
+    /// The signed follower's rows in `params`: attack, release.
+    core: Core,
     detection: EnvelopeDetection,
-    plan: Plan,
-    /// The signed follower's rows: attack, release.
-    params: Bank,
     /// The same coefficients in the detector's rows (`rows::DETECTOR`):
     /// mean-square flag, attack, release.
     detector: Bank,
-    state: Bank,
-    /// How the last process call ran.
-    last: Execution,
-    /// Memory of chunked calls.
-    scratch: Scratch,
 }
 
 impl EnvelopeFollower {
     /// A follower for `channels` channels at `sample_rate` Hz, every channel
-    /// with the same attack and release times (seconds, `>= 0`; `0` means
-    /// the envelope follows the input at once), on the ISA
-    /// [`crate::selected_isa`] picked.
-    pub fn new(sample_rate: f32, channels: usize, attack: f32, release: f32) -> Result<Self> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        let channels = params::channels(channels)?;
-        let plan = Plan::identity(channels);
+    /// with the same attack and release times ([`Time`], or plain `f32`
+    /// seconds, `>= 0`; `0` means the envelope follows the input at once),
+    /// on the ISA [`crate::selected_isa`] picked.
+    pub fn new(
+        sample_rate: f32,
+        channels: usize,
+        attack: impl Into<Time>,
+        release: impl Into<Time>,
+    ) -> Result<Self> {
+        let core = Core::for_kernel::<PeakEnvelope>(sample_rate, channels)?;
         let mut follower = EnvelopeFollower {
-            engine: Engine::selected(),
-            sample_rate,
             detection: EnvelopeDetection::Signed,
-            params: Bank::new(PeakEnvelope::PARAM_WORDS, plan.slots()),
-            detector: Bank::new(rows::DETECTOR, plan.slots()),
-            state: Bank::new(PeakEnvelope::STATE_WORDS, plan.slots()),
-            plan,
-            last: Execution::whole(0, Reason::Short),
-            scratch: Scratch::default(),
+            detector: Bank::new(rows::DETECTOR, core.plan.slots()),
+            core,
         };
         follower.set_times(attack, release)?;
         Ok(follower)
     }
 
-    /// The same follower running on `isa` instead; an error if this CPU
-    /// cannot run it. Tests and benchmarks use this to force a path.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = self.engine.on_isa(isa)?;
-        Ok(self)
-    }
+    core_methods!(isa, stream_threshold, time_lanes, chunking, sample_rate);
 
-    /// The same processor with planar calls streaming from `floats` floats
-    /// of output per call (channels times frames) instead of
-    /// [`STREAM_FLOATS`](crate::STREAM_FLOATS): non-temporal stores and
-    /// prefetched loads on AVX-512, which pay once a call's output no
-    /// longer fits in the last-level cache. The output is the same bits
-    /// either way.
-    pub fn with_stream_threshold(mut self, floats: usize) -> Self {
-        self.engine = self.engine.with_stream_threshold(floats);
-        self
-    }
-
-    /// The same processor with calls of at most `channels` channels run
-    /// one channel at a time, its recurrences along time and its stateless
-    /// stages on consecutive frames in the lanes (`None`: the limit
-    /// measured for its ISA, docs/tuning.md; `Some(0)`: never). Tests and
-    /// benchmarks force a route with it; the output is the same bits
-    /// either way.
-    pub fn with_time_lanes(mut self, channels: Option<usize>) -> Self {
-        self.engine = self.engine.with_timed_channels(channels);
-        self
-    }
-
-    /// The same processor with long calls of few channels split into
-    /// chunks in lanes as `chunking` says ([`Chunking::Auto`] by default;
-    /// docs/design.md, "Chunks in lanes"). The output is the same bits
-    /// either way; a chunked call allocates its scratch, so a real-time
-    /// thread may turn it off (`Auto` never chunks blocks shorter than
-    /// [`CHUNK_MIN_FRAMES`](crate::CHUNK_MIN_FRAMES)).
-    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
-        self.set_chunking(chunking);
-        self
-    }
-
-    /// Sets the chunking ([`EnvelopeFollower::with_chunking`]).
-    pub fn set_chunking(&mut self, chunking: Chunking) {
-        self.engine = self.engine.with_chunking(chunking);
-    }
-
-    /// How the last process call ran: whole or in chunks, and what the
-    /// chunks' repair cost.
-    pub fn last_execution(&self) -> Execution {
-        self.last
-    }
-
-    /// Sets the attack and release times of every channel. Takes effect at
-    /// the next sample; the envelope itself is kept.
-    pub fn set_times(&mut self, attack: f32, release: f32) -> Result<()> {
-        let (a, r) = self.coefficients(attack, release)?;
-        let channels = self.channels();
-        for c in 0..channels {
+    /// Sets the attack and release times of every channel ([`Time`], or
+    /// plain `f32` seconds). Takes effect at the next sample; the envelope
+    /// itself is kept.
+    pub fn set_times(&mut self, attack: impl Into<Time>, release: impl Into<Time>) -> Result<()> {
+        let (a, r) = self.coefficients(attack.into(), release.into())?;
+        for c in 0..self.channels() {
             self.write(c, a, r);
         }
         Ok(())
@@ -177,8 +120,8 @@ impl EnvelopeFollower {
         for c in 0..self.channels() {
             let p = Detector {
                 rms,
-                attack: self.params.row(PeakEnvelope::ATTACK)[c],
-                release: self.params.row(PeakEnvelope::RELEASE)[c],
+                attack: self.core.params.row(PeakEnvelope::ATTACK)[c],
+                release: self.core.params.row(PeakEnvelope::RELEASE)[c],
             };
             rows::detector(&mut self.detector, 0, c, &p);
         }
@@ -186,8 +129,8 @@ impl EnvelopeFollower {
 
     /// Writes channel `c`'s coefficients to both banks.
     fn write(&mut self, c: usize, attack: f32, release: f32) {
-        self.params.row_mut(PeakEnvelope::ATTACK)[c] = attack;
-        self.params.row_mut(PeakEnvelope::RELEASE)[c] = release;
+        self.core.params.row_mut(PeakEnvelope::ATTACK)[c] = attack;
+        self.core.params.row_mut(PeakEnvelope::RELEASE)[c] = release;
         let p = Detector {
             rms: self.detection == EnvelopeDetection::MeanSquare,
             attack,
@@ -202,60 +145,53 @@ impl EnvelopeFollower {
     }
 
     /// Sets the attack and release times of one channel.
-    pub fn set_channel_times(&mut self, channel: usize, attack: f32, release: f32) -> Result<()> {
+    pub fn set_channel_times(
+        &mut self,
+        channel: usize,
+        attack: impl Into<Time>,
+        release: impl Into<Time>,
+    ) -> Result<()> {
         let channel = params::channel_index(channel, self.channels())?;
-        let (a, r) = self.coefficients(attack, release)?;
+        let (a, r) = self.coefficients(attack.into(), release.into())?;
         self.write(channel, a, r);
         Ok(())
     }
 
-    fn coefficients(&self, attack: f32, release: f32) -> Result<(f32, f32)> {
-        let attack = params::time("attack", attack)?;
-        let release = params::time("release", release)?;
+    /// The one-pole coefficients of the two times (attack checked first).
+    fn coefficients(&self, attack: Time, release: Time) -> Result<(f32, f32)> {
+        let fs = self.core.sample_rate;
         Ok((
-            coefficient(attack, self.sample_rate),
-            coefficient(release, self.sample_rate),
+            attack.coefficient("attack", fs)?,
+            release.coefficient("release", fs)?,
         ))
     }
 
     /// The current envelope of each channel (after the last processed sample).
     pub fn envelope(&self) -> &[f32] {
-        &self.state.row(0)[..self.channels()]
-    }
-
-    /// Sample rate in Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
+        &self.core.state.row(0)[..self.channels()]
     }
 }
 
 impl Processor for EnvelopeFollower {
     fn channels(&self) -> usize {
-        self.plan.channels()
+        self.core.channels()
     }
 
     fn isa(&self) -> Isa {
-        self.engine.isa()
+        self.core.isa()
     }
 
     /// Sets every channel's envelope back to 0.
     fn reset(&mut self) {
-        self.state.clear();
+        self.core.state.clear();
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        let (engine, plan, state) = (&self.engine, &self.plan, &mut self.state);
-        let scratch = &mut self.scratch;
-        self.last = match self.detection {
-            EnvelopeDetection::Signed => {
-                let params = &self.params;
-                engine.execute::<PeakEnvelope>(plan, params, state, buffers, None, scratch)
-            }
-            _ => {
-                let params = &self.detector;
-                engine.execute::<DetectorKernel>(plan, params, state, buffers, None, scratch)
-            }
-        }?;
-        Ok(())
+        match self.detection {
+            EnvelopeDetection::Signed => self.core.execute::<PeakEnvelope>(buffers, None),
+            _ => self
+                .core
+                .execute_with::<DetectorKernel>(&self.detector, buffers, None),
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! [`Equalizer`]: a bank of biquad cascades (up to 8 bands per channel),
 //! many channels at once.
 
+use crate::core::{Core, core_methods};
 use crate::error::Result;
 use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
 use lanedsp_kernels::reference::biquad::{Coefficients, Design, FilterError, MAX_SECTIONS};
-use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Plan};
+use lanedsp_kernels::{Bank, Buffers, Isa};
 
 /// A parametric equalizer: per channel, a cascade of up to
 /// [`MAX_SECTIONS`] biquad bands (RBJ Audio EQ Cookbook designs, or raw
@@ -42,15 +43,12 @@ use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Plan};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Equalizer {
-    engine: Engine,
-    sample_rate: f32,
-    plan: Plan,
+    /// The banks of [`Biquad`] with `sections` sections.
+    core: Core,
     /// Sections of each channel (its own count; the rest of the row unused).
     bands: Vec<([Coefficients; MAX_SECTIONS], usize)>,
     /// Sections every slot runs: the largest count of any channel.
     sections: usize,
-    params: Bank,
-    state: Bank,
 }
 
 impl Equalizer {
@@ -59,28 +57,16 @@ impl Equalizer {
     /// the sanitized input through), on the ISA [`crate::selected_isa`]
     /// picked.
     pub fn new(sample_rate: f32, channels: usize, bands: &[Design]) -> Result<Self> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        let channels = params::channels(channels)?;
-        let plan = Plan::identity(channels);
         let mut eq = Equalizer {
-            engine: Engine::selected(),
-            sample_rate,
+            core: Core::new(sample_rate, channels, (0, rows::state(0)))?,
             bands: vec![([Coefficients::IDENTITY; MAX_SECTIONS], 0); channels],
             sections: 0,
-            params: Bank::new(0, plan.slots()),
-            state: Bank::new(rows::state(0), plan.slots()),
-            plan,
         };
         eq.set_bands(bands)?;
         Ok(eq)
     }
 
-    /// The same equalizer running on `isa` instead; an error if this CPU
-    /// cannot run it. Tests and benchmarks use this to force a path.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = self.engine.on_isa(isa)?;
-        Ok(self)
-    }
+    core_methods!(isa, sample_rate);
 
     /// Designs `bands` for this sample rate (nothing changes on error).
     fn design(&self, bands: &[Design]) -> Result<([Coefficients; MAX_SECTIONS], usize)> {
@@ -89,7 +75,7 @@ impl Equalizer {
         }
         let mut out = [Coefficients::IDENTITY; MAX_SECTIONS];
         for (o, b) in out.iter_mut().zip(bands) {
-            *o = b.coefficients(f64::from(self.sample_rate))?;
+            *o = b.coefficients(f64::from(self.core.sample_rate))?;
         }
         Ok((out, bands.len()))
     }
@@ -125,56 +111,50 @@ impl Equalizer {
     /// rows that remain) when the section count changes.
     fn rebuild(&mut self) {
         let sections = self.bands.iter().map(|b| b.1).max().unwrap_or(0);
-        let slots = self.plan.slots();
+        let core = &mut self.core;
+        let slots = core.plan.slots();
         if sections != self.sections {
-            self.params = Bank::new(rows::params(sections), slots);
+            core.params = Bank::new(rows::params(sections), slots);
             let mut state = Bank::new(rows::state(sections), slots);
             let keep = rows::state(sections.min(self.sections));
             for r in 0..keep {
-                state.row_mut(r).copy_from_slice(self.state.row(r));
+                state.row_mut(r).copy_from_slice(core.state.row(r));
             }
-            self.state = state;
+            core.state = state;
             self.sections = sections;
         }
         for (c, (coeffs, _)) in self.bands.iter().enumerate() {
-            let slot = self.plan.slot(c);
+            let slot = core.plan.slot(c);
             for (k, co) in coeffs.iter().enumerate().take(sections) {
-                rows::write(&mut self.params, slot, k, co);
+                rows::write(&mut core.params, slot, k, co);
             }
         }
-    }
-
-    /// Sample rate in Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
     }
 }
 
 impl Processor for Equalizer {
     fn channels(&self) -> usize {
-        self.plan.channels()
+        self.core.channels()
     }
 
     fn isa(&self) -> Isa {
-        self.engine.isa()
+        self.core.isa()
     }
 
     /// Clears every band's memory (the coefficients stay).
     fn reset(&mut self) {
-        self.state.clear();
+        self.core.state.clear();
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        let (engine, plan, params, state) =
-            (&self.engine, &self.plan, &self.params, &mut self.state);
         macro_rules! run {
             ($($n:literal)*) => {
                 match self.sections {
-                    $($n => engine.run::<Biquad<$n>>(plan, params, state, buffers, None),)*
+                    $($n => self.core.execute::<Biquad<$n>>(buffers, None),)*
                     _ => unreachable!("at most MAX_SECTIONS sections"),
                 }
             };
         }
-        Ok(run!(0 1 2 3 4 5 6 7 8)?)
+        run!(0 1 2 3 4 5 6 7 8)
     }
 }

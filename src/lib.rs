@@ -10,9 +10,14 @@
 //! instruction advances many channels by one sample.
 //!
 //! * Processors: [`EnvelopeFollower`], [`Compressor`] (also upward
-//!   compression, expansion and gating, with linking and sidechain).
+//!   compression, expansion and gating, with linking and sidechain), its
+//!   [`stages`] as separate processors, [`Limiter`], [`Equalizer`] and
+//!   [`LoudnessMeter`]. Attack and release times are [`Time`]s (plain
+//!   `f32` seconds, or a peer's convention).
 //! * Buffers: planar (`&[&[f32]]`) or interleaved (`&[f32]`), separate or in
-//!   place, any length; state carries across calls.
+//!   place, any length; state carries across calls. A [`Sidechain`] is
+//!   planar, as shared slices or as the `&[&mut [f32]]` plugin hosts hand
+//!   out (read in place, nothing copied), or interleaved.
 //! * Dispatch: the widest ISA this CPU runs is detected once and cached
 //!   ([`selected_isa`]); `LANEDSP_ISA=scalar|avx2|avx512|neon` overrides it,
 //!   and every processor can be built for any available ISA
@@ -24,8 +29,12 @@
 //!   NaN, infinities and subnormals included (docs/kernels.md).
 //! * Real time: no process call allocates, locks or panics; bad
 //!   parameters and mismatched buffers are an [`Error`].
+//! * Internals: the kernel parameters a processor runs with and where its
+//!   channels sit in the lanes, for tests and models, are in [`advanced`].
 
+pub mod advanced;
 mod compressor;
+mod core;
 mod envelope;
 mod eq;
 mod limiter;

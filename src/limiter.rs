@@ -1,5 +1,7 @@
 //! [`Limiter`]: a lookahead brickwall limiter for many channels at once.
 
+use crate::advanced::LimiterInternals;
+use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
@@ -7,7 +9,7 @@ use crate::time::Time;
 use lanedsp_kernels::generic::limiter::Limiter as LimiterKernel;
 use lanedsp_kernels::reference::limiter::{LimiterParams, LimiterShape};
 use lanedsp_kernels::reference::truepeak;
-use lanedsp_kernels::{Bank, BlockKernel, Buffers, Engine, History, Isa, Plan};
+use lanedsp_kernels::{BlockKernel, Buffers, Isa, Plan};
 
 /// Longest lookahead, in seconds.
 pub const MAX_LOOKAHEAD: f32 = 0.05;
@@ -78,15 +80,10 @@ impl Default for LimiterSettings {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Limiter {
-    engine: Engine,
-    sample_rate: f32,
+    core: Core,
     settings: LimiterSettings,
     shape: LimiterShape,
     groups: Vec<Vec<usize>>,
-    plan: Plan,
-    params: Bank,
-    state: Bank,
-    history: History,
 }
 
 fn db_to_gain(db: f32) -> f32 {
@@ -96,33 +93,21 @@ fn db_to_gain(db: f32) -> f32 {
 impl Limiter {
     /// A limiter for `channels` unlinked channels at `sample_rate` Hz.
     pub fn new(sample_rate: f32, channels: usize, settings: LimiterSettings) -> Result<Self> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        let channels = params::channels(channels)?;
-        let plan = Plan::identity(channels);
+        let words = (LimiterKernel::PARAM_WORDS, LimiterKernel::STATE_WORDS);
         let mut limiter = Limiter {
-            engine: Engine::selected(),
-            sample_rate,
+            core: Core::new(sample_rate, channels, words)?,
             settings,
             shape: LimiterShape {
                 lookahead: 0,
                 phases: 0,
             },
             groups: Vec::new(),
-            params: Bank::new(LimiterKernel::PARAM_WORDS, plan.slots()),
-            state: Bank::new(LimiterKernel::STATE_WORDS, plan.slots()),
-            history: History::new(0, plan.slots()),
-            plan,
         };
         limiter.set_settings(settings)?;
         Ok(limiter)
     }
 
-    /// The same limiter running on `isa` instead; an error if this CPU
-    /// cannot run it. Tests and benchmarks use this to force a path.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = self.engine.on_isa(isa)?;
-        Ok(self)
-    }
+    core_methods!(isa, sample_rate);
 
     /// The same limiter with `groups` of channels linked (see
     /// [`Limiter::set_link_groups`]).
@@ -136,8 +121,7 @@ impl Limiter {
     /// [`LimiterSettings::link_amount`]. Resets the limiter and may
     /// allocate (not for a real-time thread).
     pub fn set_link_groups(&mut self, groups: &[Vec<usize>]) -> Result<()> {
-        let plan = Plan::linked(self.channels(), groups)?;
-        self.plan = plan;
+        self.core.plan = Plan::linked(self.channels(), groups)?;
         self.groups = groups.to_vec();
         self.rebuild()
     }
@@ -165,16 +149,17 @@ impl Limiter {
             "in [-60, 60] dB",
         )?;
         params::within("link_amount", s.link_amount, 0.0, 1.0, "in [0, 1]")?;
-        s.release.coefficient("release", self.sample_rate)?;
+        s.release.coefficient("release", self.core.sample_rate)?;
+        let fs = self.core.sample_rate;
         let shape = LimiterShape {
-            lookahead: (f64::from(s.lookahead) * f64::from(self.sample_rate)).round() as usize,
+            lookahead: (f64::from(s.lookahead) * f64::from(fs)).round() as usize,
             phases: if s.true_peak {
-                truepeak::phases_for_rate(self.sample_rate)
+                truepeak::phases_for_rate(fs)
             } else {
                 0
             },
         };
-        let reshaped = shape != self.shape || self.history.bank().words() == 0;
+        let reshaped = shape != self.shape || self.core.history.bank().words() == 0;
         self.settings = s;
         self.shape = shape;
         if reshaped {
@@ -186,10 +171,9 @@ impl Limiter {
 
     /// Reallocates the banks for the plan and shape, and resets.
     fn rebuild(&mut self) -> Result<()> {
-        let slots = self.plan.slots();
-        self.params = Bank::new(LimiterKernel::PARAM_WORDS, slots);
-        self.state = Bank::new(LimiterKernel::STATE_WORDS, slots);
-        self.history = History::new(LimiterKernel::history_rows(self.shape), slots);
+        let words = (LimiterKernel::PARAM_WORDS, LimiterKernel::STATE_WORDS);
+        self.core
+            .reallocate(words, LimiterKernel::history_rows(self.shape));
         self.write_params()?;
         self.reset();
         Ok(())
@@ -200,23 +184,24 @@ impl Limiter {
         let p = LimiterParams {
             ceiling: db_to_gain(s.ceiling_db),
             gain: db_to_gain(s.input_gain_db),
-            release: s.release.coefficient("release", self.sample_rate)?,
+            release: s.release.coefficient("release", self.core.sample_rate)?,
             amount: s.link_amount,
         };
         // Padding slots get the same parameters: their input is 0, so their
         // required gain is 1 and never lowers a group's minimum.
-        for slot in 0..self.plan.slots() {
-            let block = self.plan.block(slot);
-            LimiterKernel::write_params(&mut self.params, slot, &p, block, self.shape);
+        let Core { plan, params, .. } = &mut self.core;
+        for slot in 0..plan.slots() {
+            let block = plan.block(slot);
+            LimiterKernel::write_params(params, slot, &p, block, self.shape);
         }
         Ok(())
     }
 
-    /// The per-channel parameters the kernel runs with (for tests and
-    /// models: [`lanedsp_kernels::reference::limiter::Limiter`] takes them).
-    pub fn kernel_params(&self) -> (LimiterShape, LimiterParams) {
-        let slot = self.plan.slot(0);
-        let row = |r: usize| self.params.row(r)[slot];
+    /// The parameters the kernel runs with
+    /// ([`LimiterInternals::kernel_params`](crate::advanced::LimiterInternals::kernel_params)).
+    pub(crate) fn params_of(&self) -> (LimiterShape, LimiterParams) {
+        let slot = self.core.plan.slot(0);
+        let row = |r: usize| self.core.params.row(r)[slot];
         (
             self.shape,
             LimiterParams {
@@ -238,11 +223,6 @@ impl Limiter {
         &self.settings
     }
 
-    /// Sample rate in Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
-    }
-
     /// The delay from input to output in frames: the lookahead, plus 6
     /// frames with true peak. An impulse at frame 0 comes out at frame
     /// `latency()`.
@@ -252,7 +232,7 @@ impl Limiter {
 
     /// The current gain of each channel (linear, 1 when not limiting).
     pub fn gain(&self, channel: usize) -> Option<f32> {
-        (channel < self.channels()).then(|| self.state.row(2)[self.plan.slot(channel)])
+        (channel < self.channels()).then(|| self.core.state.row(2)[self.core.plan.slot(channel)])
     }
 
     /// Writes the last [`Limiter::latency`] frames of output (the input
@@ -301,30 +281,33 @@ impl Limiter {
     }
 }
 
+impl LimiterInternals for Limiter {
+    fn kernel_params(&self) -> (LimiterShape, LimiterParams) {
+        self.params_of()
+    }
+
+    fn plan(&self) -> &Plan {
+        &self.core.plan
+    }
+}
+
 impl Processor for Limiter {
     fn channels(&self) -> usize {
-        self.plan.channels()
+        self.core.channels()
     }
 
     fn isa(&self) -> Isa {
-        self.engine.isa()
+        self.core.isa()
     }
 
     /// Empties the delay line and the window, and restores unity gain.
     fn reset(&mut self) {
-        LimiterKernel::reset(&mut self.state, self.history.bank_mut(), self.shape);
-        self.history.rewind();
+        let Core { state, history, .. } = &mut self.core;
+        LimiterKernel::reset(state, history.bank_mut(), self.shape);
+        history.rewind();
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        self.engine.run_block::<LimiterKernel>(
-            &self.plan,
-            &self.params,
-            &mut self.state,
-            &mut self.history,
-            buffers,
-            None,
-        )?;
-        Ok(())
+        self.core.run_block::<LimiterKernel>(buffers, None)
     }
 }

@@ -1,6 +1,7 @@
 //! [`LoudnessMeter`]: ITU-R BS.1770-4 / EBU R128 loudness of many channels
 //! at once.
 
+use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::params;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
@@ -8,7 +9,7 @@ use lanedsp_kernels::generic::truepeak::{HISTORY, Scan};
 use lanedsp_kernels::reference::loudness::{k_weighting, lufs, power};
 use lanedsp_kernels::reference::truepeak::phases_for_rate;
 use lanedsp_kernels::reference::{magnitude, max, sanitize};
-use lanedsp_kernels::{Bank, BufferRole, Buffers, Engine, Isa, Plan, ShapeError};
+use lanedsp_kernels::{BufferRole, Buffers, Isa, ShapeError};
 
 /// Frames K-weighted per kernel call (the meter's scratch is this many
 /// frames of every channel, allocated once).
@@ -170,11 +171,8 @@ pub struct Loudness {
 /// ```
 #[derive(Clone, Debug)]
 pub struct LoudnessMeter {
-    engine: Engine,
-    sample_rate: f32,
-    plan: Plan,
-    params: Bank,
-    state: Bank,
+    /// The banks of the K-weighting filters ([`Biquad`] of two sections).
+    core: Core,
     /// Channel weights (BS.1770: 1.0, surround 1.41, LFE 0).
     weights: Vec<f64>,
     /// K-weighted frames of one chunk, interleaved.
@@ -206,24 +204,19 @@ impl LoudnessMeter {
     /// 4 kHz), every channel weighted 1.0, on the ISA
     /// [`crate::selected_isa`] picked.
     pub fn new(sample_rate: f32, channels: usize) -> Result<Self> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        let channels = params::channels(channels)?;
+        let mut core = Core::for_kernel::<Biquad<2>>(sample_rate, channels)?;
+        let sample_rate = core.sample_rate;
         let stages = k_weighting(f64::from(sample_rate))?;
-        let plan = Plan::identity(channels);
-        let mut params = Bank::new(rows::params(2), plan.slots());
         for c in 0..channels {
             for (k, s) in stages.iter().enumerate() {
-                rows::write(&mut params, plan.slot(c), k, s);
+                rows::write(&mut core.params, core.plan.slot(c), k, s);
             }
         }
         let sub_frames = ((sample_rate.round() as usize) + 5) / 10;
         let phases = phases_for_rate(sample_rate);
         let tp_len = if phases > 0 { HISTORY + CHUNK } else { 0 };
         Ok(LoudnessMeter {
-            engine: Engine::selected(),
-            sample_rate,
-            state: Bank::new(rows::state(2), plan.slots()),
-            params,
+            core,
             weights: vec![1.0; channels],
             scratch: vec![0.0; CHUNK * channels],
             sums: vec![0.0; channels],
@@ -235,7 +228,6 @@ impl LoudnessMeter {
             phases,
             tp_rows: vec![0.0; tp_len * channels],
             tp_peaks: vec![0.0; channels],
-            plan,
         })
     }
 
@@ -245,7 +237,7 @@ impl LoudnessMeter {
     /// thirds of the meter's time). Peaks so far are dropped.
     pub fn with_true_peak(mut self, on: bool) -> Self {
         self.phases = if on {
-            phases_for_rate(self.sample_rate)
+            phases_for_rate(self.core.sample_rate)
         } else {
             0
         };
@@ -256,12 +248,7 @@ impl LoudnessMeter {
         self
     }
 
-    /// The same meter running its filters on `isa` instead; an error if
-    /// this CPU cannot run it.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = self.engine.on_isa(isa)?;
-        Ok(self)
-    }
+    core_methods!(isa, sample_rate);
 
     /// The same meter measuring several programmes side by side, each a
     /// list of channels (every channel in at most one; a channel in none
@@ -334,23 +321,18 @@ impl LoudnessMeter {
 
     /// Number of channels.
     pub fn channels(&self) -> usize {
-        self.plan.channels()
+        self.core.channels()
     }
 
     /// The ISA the filters run on.
     pub fn isa(&self) -> Isa {
-        self.engine.isa()
-    }
-
-    /// Sample rate in Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
+        self.core.isa()
     }
 
     /// Forgets everything measured (filters, blocks, sample and true
     /// peaks with the true-peak history); the weights stay.
     pub fn reset(&mut self) {
-        self.state.clear();
+        self.core.state.clear();
         self.sums.fill(0.0);
         self.filled = 0;
         self.subs = 0;
@@ -444,7 +426,7 @@ impl LoudnessMeter {
                     *p = p.max(y.abs());
                 }
             }
-            self.engine.run_job(Scan {
+            self.core.engine.run_job(Scan {
                 phases: self.phases,
                 rows: &mut self.tp_rows,
                 row_len,
@@ -452,14 +434,8 @@ impl LoudnessMeter {
                 peaks: &mut self.tp_peaks,
             });
         }
-        self.engine
-            .run::<Biquad<2>>(
-                &self.plan,
-                &self.params,
-                &mut self.state,
-                Buffers::InterleavedInPlace { buf },
-                None,
-            )
+        self.core
+            .execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)
             .expect("the meter's banks and scratch match its plan");
         for frame in self.scratch[..n * ch].chunks_exact(ch) {
             for (s, &y) in self.sums.iter_mut().zip(frame) {

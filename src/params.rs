@@ -11,18 +11,6 @@ pub(crate) fn sample_rate(hz: f32) -> Result<f32> {
     }
 }
 
-/// Checks that a time constant is finite and not negative.
-pub(crate) fn time(name: &'static str, seconds: f32) -> Result<f32> {
-    if seconds.is_finite() && seconds >= 0.0 {
-        Ok(seconds)
-    } else {
-        Err(Error::Time {
-            name,
-            value: seconds,
-        })
-    }
-}
-
 /// Most channels a processor accepts.
 pub const MAX_CHANNELS: usize = 1 << 16;
 

@@ -3,41 +3,41 @@
 //! `LevelDetector -> GainComputer -> GainSmoother -> GainApply`, they give
 //! [`crate::Compressor`]'s output bit for bit (unlinked, same settings).
 
+use crate::Sidechain;
+use crate::advanced::CompressorInternals;
 use crate::compressor::{Settings, derive};
+use crate::core::{Core, core_methods};
 use crate::error::Result;
-use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::dynamics::{
     ApplyKernel, CurveKernel, DetectorKernel, SmootherKernel, rows,
 };
 use lanedsp_kernels::reference::dynamics::{Compressor as Params, CompressorState, Link};
-use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Key, LaneKernel, Plan};
+use lanedsp_kernels::{Bank, Buffers, Isa, LaneKernel, Plan};
 
-/// One stage: its kernel, banks, and the state it resets to.
+/// What a stage keeps beside its [`Core`]: the state it resets to and the
+/// kernel parameters of each channel.
 #[derive(Clone, Debug)]
 struct Stage {
-    engine: Engine,
-    plan: Plan,
-    params: Bank,
-    state: Bank,
     initial: Bank,
     per_channel: Vec<Params>,
 }
 
 impl Stage {
-    fn new(
+    /// The core of kernel `K` for one channel per entry of `settings`, its
+    /// parameters written by `write` and its one state row (if `K` has
+    /// one) set by `init`.
+    fn new<K: LaneKernel>(
         sample_rate: f32,
         settings: &[Settings],
-        words: (usize, usize),
         write: fn(&mut Bank, usize, &Params),
         init: fn(&CompressorState) -> f32,
-    ) -> Result<Stage> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        params::channels(settings.len())?;
+    ) -> Result<(Core, Stage)> {
+        let mut core = Core::for_kernel::<K>(sample_rate, settings.len())?;
         let per_channel = settings
             .iter()
             .map(|s| {
-                let d = derive(s, sample_rate)?;
+                let d = derive(s, core.sample_rate)?;
                 Ok(Params {
                     detector: d.detector,
                     curve: d.curve,
@@ -47,81 +47,72 @@ impl Stage {
                 })
             })
             .collect::<Result<Vec<Params>>>()?;
-        let plan = Plan::identity(settings.len());
-        let mut params = Bank::new(words.0, plan.slots());
-        let mut state = Bank::new(words.1, plan.slots());
         for (slot, p) in per_channel.iter().enumerate() {
-            write(&mut params, slot, p);
-            if words.1 == 1 {
-                state.row_mut(0)[slot] = init(&CompressorState::new(p));
+            write(&mut core.params, slot, p);
+            if K::STATE_WORDS == 1 {
+                core.state.row_mut(0)[slot] = init(&CompressorState::new(p));
             }
         }
-        Ok(Stage {
-            engine: Engine::selected(),
-            plan,
-            params,
-            initial: state.clone(),
-            state,
-            per_channel,
-        })
-    }
-
-    fn run<K: LaneKernel>(
-        &mut self,
-        buffers: Buffers<'_, '_, '_>,
-        key: Option<Key<'_, '_>>,
-    ) -> Result<()> {
-        Ok(self
-            .engine
-            .run::<K>(&self.plan, &self.params, &mut self.state, buffers, key)?)
+        let initial = core.state.clone();
+        Ok((
+            core,
+            Stage {
+                initial,
+                per_channel,
+            },
+        ))
     }
 }
 
 macro_rules! stage {
-    ($(#[$doc:meta])* $name:ident, $kernel:ty, $rows:expr, $state:expr, $write:expr, $init:expr) => {
+    ($(#[$doc:meta])* $name:ident, $kernel:ty, $write:expr, $init:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
-        pub struct $name(Stage);
+        pub struct $name {
+            core: Core,
+            stage: Stage,
+        }
 
         impl $name {
             /// One channel per entry of `settings` (the stage reads its part
             /// of them), on the selected ISA.
             pub fn new(sample_rate: f32, settings: &[Settings]) -> Result<Self> {
-                Stage::new(sample_rate, settings, ($rows, $state), $write, $init).map($name)
+                let (core, stage) = Stage::new::<$kernel>(sample_rate, settings, $write, $init)?;
+                Ok($name { core, stage })
             }
 
-            /// The same stage running on `isa`.
-            pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-                self.0.engine = self.0.engine.on_isa(isa)?;
-                Ok(self)
+            core_methods!(isa, stream_threshold);
+
+            /// The kernel parameters of `channel`
+            /// ([`CompressorInternals::kernel_params`](crate::advanced::CompressorInternals::kernel_params)).
+            pub(crate) fn params_of(&self, channel: usize) -> Option<Params> {
+                self.stage.per_channel.get(channel).copied()
+            }
+        }
+
+        impl CompressorInternals for $name {
+            fn kernel_params(&self, channel: usize) -> Option<Params> {
+                self.params_of(channel)
             }
 
-            /// The same stage with planar calls streaming from `floats`
-            /// floats of output ([`Engine::with_stream_threshold`]).
-            pub fn with_stream_threshold(mut self, floats: usize) -> Self {
-                self.0.engine = self.0.engine.with_stream_threshold(floats);
-                self
-            }
-
-            /// The kernel parameters of `channel` (for the scalar reference).
-            pub fn kernel_params(&self, channel: usize) -> Option<Params> {
-                self.0.per_channel.get(channel).copied()
+            fn plan(&self) -> &Plan {
+                &self.core.plan
             }
         }
 
         impl Processor for $name {
             fn channels(&self) -> usize {
-                self.0.plan.channels()
+                self.core.channels()
             }
             fn isa(&self) -> Isa {
-                self.0.engine.isa()
+                self.core.isa()
             }
             fn reset(&mut self) {
                 // Same shape: the storage is reused, not reallocated.
-                self.0.state.clone_from(&self.0.initial);
+                self.core.state.clone_from(&self.stage.initial);
             }
             fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-                self.0.run::<$kernel>(buffers, None)
+                self.core.execute::<$kernel>(buffers, None)
             }
         }
     };
@@ -132,8 +123,6 @@ stage!(
     /// mean square for RMS), with the detector attack and release.
     LevelDetector,
     DetectorKernel,
-    rows::DETECTOR,
-    1,
     |b, slot, p| rows::detector(b, 0, slot, &p.detector),
     |st| st.env
 );
@@ -141,8 +130,6 @@ stage!(
     /// The static curve: detector value in, gain change in dB out.
     GainComputer,
     CurveKernel,
-    rows::CURVE,
-    0,
     |b, slot, p| rows::curve(b, 0, slot, &p.curve),
     |_| 0.0
 );
@@ -151,8 +138,6 @@ stage!(
     /// (makeup included).
     GainSmoother,
     SmootherKernel,
-    rows::SMOOTHER,
-    1,
     |b, slot, p| rows::smoother(b, 0, slot, &p.smoother),
     |st| st.gain
 );
@@ -163,24 +148,33 @@ stage!(
     /// you want).
     GainApply,
     ApplyKernel,
-    rows::APPLY,
-    1,
     |b, slot, p| rows::apply(b, 0, slot, &p.apply),
     |st| st.mix
 );
 
 impl GainApply {
-    /// Applies `gain` (dB per channel and sample, same shape as the audio)
-    /// with the makeup-free mix of the settings.
-    pub fn process_gain(&mut self, buffers: Buffers<'_, '_, '_>, gain: Key<'_, '_>) -> Result<()> {
-        self.0.run::<ApplyKernel>(buffers, Some(gain))
+    /// Applies `gain` (dB per channel and sample, same shape as the audio,
+    /// planar or interleaved like a [`Sidechain`]) with
+    /// the makeup-free mix of the settings.
+    pub fn process_gain<'a, 'k: 'a>(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        gain: impl Into<Sidechain<'a, 'k>>,
+    ) -> Result<()> {
+        self.core.execute::<ApplyKernel>(buffers, Some(gain.into()))
     }
 }
 
 impl LevelDetector {
-    /// Runs the detector on `key` (sidechain) instead of the input;
-    /// the output is still written to `buffers`' output.
-    pub fn process_key(&mut self, buffers: Buffers<'_, '_, '_>, key: Key<'_, '_>) -> Result<()> {
-        self.0.run::<DetectorKernel>(buffers, Some(key))
+    /// Runs the detector on `sidechain` instead of the input (a
+    /// [`Sidechain`], or its planar or interleaved
+    /// slices); the output is still written to `buffers`' output.
+    pub fn process_key<'a, 'k: 'a>(
+        &mut self,
+        buffers: Buffers<'_, '_, '_>,
+        sidechain: impl Into<Sidechain<'a, 'k>>,
+    ) -> Result<()> {
+        self.core
+            .execute::<DetectorKernel>(buffers, Some(sidechain.into()))
     }
 }

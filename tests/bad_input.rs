@@ -3,6 +3,7 @@
 
 mod common;
 
+use lanedsp::advanced::CompressorInternals;
 use lanedsp::{BufferRole, EnvelopeFollower, Error, Isa, Processor, ShapeError};
 
 fn follower() -> EnvelopeFollower {

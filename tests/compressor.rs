@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Layout, planes, rng, run};
+use lanedsp::advanced::CompressorInternals;
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{Compressor, Detection, Makeup, Mode, Processor, Settings, Time};
 use lanedsp_kernels::reference::db::{DB_PER_LOG2, LOG2_PER_DB, exp2, log2};
@@ -406,5 +407,181 @@ fn fused_compressor_equals_the_chain_of_its_stages_on_every_isa() {
             .unwrap();
         let chain = common::run_keyed(&mut apply, Layout::Interleaved, &input, &gain, true);
         assert_eq!(common::first_difference(&fused, &chain), None, "{isa}");
+    }
+}
+
+/// The compressor with a planar sidechain held as `&[&mut [f32]]` (what
+/// plugin hosts hand out), as a [`Processor`] for [`run`].
+struct HeldKey<'k> {
+    comp: Compressor,
+    key: Vec<&'k mut [f32]>,
+    /// Pass the key as `&mut [&mut [f32]]` instead of `&[&mut [f32]]`.
+    exclusive: bool,
+}
+
+impl Processor for HeldKey<'_> {
+    fn channels(&self) -> usize {
+        self.comp.channels()
+    }
+    fn isa(&self) -> lanedsp::Isa {
+        self.comp.isa()
+    }
+    fn reset(&mut self) {
+        self.comp.reset();
+    }
+    fn process(&mut self, buffers: lanedsp::Buffers<'_, '_, '_>) -> lanedsp::Result<()> {
+        if self.exclusive {
+            self.comp.process_sidechain(buffers, &mut self.key[..])
+        } else {
+            self.comp.process_sidechain(buffers, &self.key[..])
+        }
+    }
+}
+
+/// A planar sidechain of mutable slices drives the detectors with the same
+/// bits as one of shared slices, on every ISA, route (whole, time lanes,
+/// chunks) and layout, linked or not; it is checked the same way.
+#[test]
+fn a_sidechain_of_mutable_slices_gives_the_bits_of_shared_ones() {
+    use lanedsp::{BufferRole, Chunking, Error, LinkMode, ShapeError, Sidechain};
+    let mut rng = rng(31);
+    let routes = [
+        (None, Chunking::Off),
+        (Some(0), Chunking::Off),
+        (Some(64), Chunking::Off),
+        (
+            None,
+            Chunking::Forced {
+                chunks: 3,
+                warmup: 100,
+            },
+        ),
+    ];
+    for isa in lanedsp::available_isas() {
+        for (channels, frames) in [(1, 3000), (2, 2000), (3, 700), (16, 257), (21, 600)] {
+            let input = planes(&mut rng, channels, frames, 0.01);
+            let key = planes(&mut rng, channels, frames, 0.01);
+            let settings: Vec<Settings> = (0..channels)
+                .map(|_| common::cases::compressor_settings(&mut rng))
+                .collect();
+            for (r, &(time_lanes, chunking)) in routes.iter().enumerate() {
+                let build = || {
+                    let mut comp = Compressor::new(FS, channels, settings[0])
+                        .unwrap()
+                        .with_isa(isa)
+                        .unwrap()
+                        .with_time_lanes(time_lanes)
+                        .with_chunking(chunking);
+                    for (c, s) in settings.iter().enumerate().skip(1) {
+                        let mut s = *s;
+                        s.detection = settings[0].detection;
+                        comp.set_channel_settings(c, s).unwrap();
+                    }
+                    if channels >= 3 {
+                        comp.set_links(&[vec![0, 2]], 0.7, LinkMode::Max).unwrap();
+                    }
+                    comp.reset();
+                    comp
+                };
+                for layout in Layout::ALL {
+                    let mut shared = build();
+                    let planar = matches!(layout, Layout::Planar | Layout::PlanarInPlace);
+                    let want = common::run_keyed(&mut shared, layout, &input, &key, !planar);
+                    let mut held_key = key.clone();
+                    let mut held = HeldKey {
+                        comp: build(),
+                        key: held_key.iter_mut().map(Vec::as_mut_slice).collect(),
+                        exclusive: r % 2 == 1,
+                    };
+                    let got = run(&mut held, layout, &input);
+                    let at = format!("{isa} {channels} ch route {r} {layout:?}");
+                    assert_eq!(common::first_difference(&got, &want), None, "{at}");
+                    for c in 0..channels {
+                        let (a, b) = (held.comp.peak_reduction_db(c), shared.peak_reduction_db(c));
+                        assert_eq!(a.to_bits(), b.to_bits(), "{at} meter {c}");
+                    }
+                }
+            }
+        }
+    }
+    // Shapes are checked as for shared slices: nothing runs on a mismatch.
+    let mut comp = Compressor::new(FS, 2, Settings::compressor()).unwrap();
+    let input = vec![0.5f32; 2 * 100];
+    let mut output = vec![0.0f32; 2 * 100];
+    let (mut a, mut b) = (vec![0.0f32; 100], vec![0.0f32; 99]);
+    let mut short: Vec<&mut [f32]> = vec![&mut a, &mut b];
+    let buffers = lanedsp::Buffers::Interleaved {
+        input: &input,
+        output: &mut output,
+    };
+    let err = comp.process_sidechain(buffers, &short[..]).unwrap_err();
+    let want = Error::Shape(ShapeError::LengthMismatch {
+        buffer: BufferRole::Key,
+        channel: Some(1),
+        expected: 100,
+        got: 99,
+    });
+    assert_eq!(err, want);
+    let one = &mut short[..1];
+    let buffers = lanedsp::Buffers::Interleaved {
+        input: &input,
+        output: &mut output,
+    };
+    let err = comp
+        .process_sidechain(buffers, Sidechain::PlanarMut(one))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Shape(ShapeError::ChannelMismatch { .. })),
+        "{err}"
+    );
+    assert!(output.iter().all(|&y| y == 0.0));
+}
+
+/// The stages take a sidechain of mutable slices too.
+#[test]
+fn stages_take_a_sidechain_of_mutable_slices() {
+    use lanedsp::Sidechain;
+    let mut rng = rng(32);
+    let (channels, frames) = (5, 900);
+    let input = planes(&mut rng, channels, frames, 0.01);
+    let key = planes(&mut rng, channels, frames, 0.0);
+    let settings: Vec<Settings> = (0..channels)
+        .map(|_| common::cases::compressor_settings(&mut rng))
+        .collect();
+    let shared: Vec<&[f32]> = key.iter().map(Vec::as_slice).collect();
+    let mut held_key = key.clone();
+    let held: Vec<&mut [f32]> = held_key.iter_mut().map(Vec::as_mut_slice).collect();
+    for isa in lanedsp::available_isas() {
+        let mut outs = Vec::new();
+        let keys = [Sidechain::from(&shared[..]), Sidechain::from(&held[..])];
+        for planar_key in keys {
+            let mut detector = LevelDetector::new(FS, &settings)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap();
+            let mut apply = GainApply::new(FS, &settings)
+                .unwrap()
+                .with_isa(isa)
+                .unwrap();
+            let mut level = input.clone();
+            let mut bufs: Vec<&mut [f32]> = level.iter_mut().map(Vec::as_mut_slice).collect();
+            let buffers = lanedsp::Buffers::PlanarInPlace { bufs: &mut bufs };
+            detector.process_key(buffers, planar_key).unwrap();
+            let mut audio = input.clone();
+            let mut bufs: Vec<&mut [f32]> = audio.iter_mut().map(Vec::as_mut_slice).collect();
+            let buffers = lanedsp::Buffers::PlanarInPlace { bufs: &mut bufs };
+            apply.process_gain(buffers, planar_key).unwrap();
+            outs.push((level, audio));
+        }
+        assert_eq!(
+            common::first_difference(&outs[0].0, &outs[1].0),
+            None,
+            "{isa}"
+        );
+        assert_eq!(
+            common::first_difference(&outs[0].1, &outs[1].1),
+            None,
+            "{isa}"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod common;
 
 use common::cases::{limiter_reference, limiter_settings, link_groups};
 use common::{Layout, Planes, first_difference, isa_status, planes, rng, run};
+use lanedsp::advanced::LimiterInternals;
 use lanedsp::{Limiter, LimiterSettings, Processor, Time};
 use rand::RngExt;
 

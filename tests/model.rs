@@ -2,7 +2,7 @@
 
 mod common;
 
-use lanedsp::{EnvelopeFollower, Processor};
+use lanedsp::{EnvelopeFollower, Processor, Time};
 
 /// Runs one channel of `input` through a follower on the selected ISA.
 fn follow(sample_rate: f32, attack: f32, release: f32, input: &[f32]) -> Vec<f32> {
@@ -154,4 +154,61 @@ fn detection_modes() {
             .detection(),
         EnvelopeDetection::Signed
     );
+}
+
+/// The follower takes its times as [`Time`]s, as the compressor does:
+/// `Time::Seconds(t)` is the plain `f32` `t` bit for bit, and a peer's
+/// convention keeps its ballistics (a half-life reaches half a step after
+/// that long, JUCE's milliseconds are a time constant of `ms / 2 pi`).
+#[test]
+fn times_in_every_convention_keep_their_ballistics() {
+    let fs = 48_000.0f32;
+    let step = vec![1.0f32; 4800];
+    let run = |attack: Time| {
+        let mut env = EnvelopeFollower::new(fs, 1, attack, Time::Seconds(1.0)).unwrap();
+        let mut out = vec![0.0; step.len()];
+        env.process_planar(&[&step], &mut [&mut out]).unwrap();
+        out
+    };
+    let bits = |x: &[f32]| x.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(&run(Time::Seconds(0.003))),
+        bits(&follow(fs, 0.003, 1.0, &step))
+    );
+    let half = run(Time::ToFraction {
+        seconds: 0.01,
+        fraction: 0.5,
+    });
+    let n = crossing(&half, 0.5, true) as f64 + 1.0;
+    assert!(
+        (n - 480.0).abs() <= 1.0,
+        "half-life of 480 samples reached at {n}"
+    );
+    let juce = run(Time::JuceMs(10.0));
+    let tau = 0.010 / core::f64::consts::TAU * f64::from(fs);
+    let n = crossing(&juce, 1.0 - (-1.0f64).exp(), true) as f64 + 1.0;
+    assert!(
+        (n - tau).abs() <= 1.0,
+        "JUCE 10 ms: tau {tau}, reached at {n}"
+    );
+    // Per channel and after construction too, and errors name the time.
+    let mut env = EnvelopeFollower::new(fs, 2, 0.001, 0.1).unwrap();
+    env.set_channel_times(1, Time::FfmpegMs(5.0), Time::Fundsp(0.2))
+        .unwrap();
+    env.set_times(Time::Seconds(0.002), 0.3).unwrap();
+    let bad = Time::ToFraction {
+        seconds: 0.01,
+        fraction: 1.0,
+    };
+    assert!(matches!(
+        env.set_times(0.001, bad),
+        Err(lanedsp::Error::Parameter {
+            name: "release",
+            ..
+        })
+    ));
+    assert!(matches!(
+        EnvelopeFollower::new(fs, 1, Time::JuceMs(f32::NAN), 0.1),
+        Err(lanedsp::Error::Time { name: "attack", .. })
+    ));
 }

@@ -11,6 +11,7 @@
 
 use crate::decode::{Input, Planes};
 use crate::differential::{Case, Reference};
+use lanedsp::advanced::CompressorInternals;
 use lanedsp::{Compressor, Detection, Isa, LinkMode, Makeup, Mode, Processor, Settings, Time};
 use lanedsp_kernels::reference::dynamics::{self as dynref, CompressorState, Link};
 

@@ -281,6 +281,7 @@ fn read_input(
 fn read_key(key: &Key<'_, '_>, channels: usize, c: usize, from: usize, out: &mut [f32]) {
     match key {
         Key::Planar(planes) => out.copy_from_slice(&planes[c][from..from + out.len()]),
+        Key::PlanarMut(planes) => out.copy_from_slice(&planes[c][from..from + out.len()]),
         Key::Interleaved(frames) => gather(frames, channels, c, from, out),
     }
 }
@@ -345,11 +346,16 @@ fn run_range<K: LaneKernel>(
     }
     let ch = plan.channels();
     let key_planes: Option<Vec<&[f32]>> = match key {
-        Some(Key::Planar(planes)) => Some(planes.iter().map(|p| &p[a..b]).collect()),
+        Some(&k) if k.is_planar() => Some(
+            (0..ch)
+                .filter_map(|c| k.plane(c))
+                .map(|p| &p[a..b])
+                .collect(),
+        ),
         _ => None,
     };
     let key = match key {
-        Some(Key::Planar(_)) => key_planes.as_deref().map(Key::Planar),
+        Some(Key::Planar(_) | Key::PlanarMut(_)) => key_planes.as_deref().map(Key::Planar),
         Some(Key::Interleaved(frames)) => Some(Key::Interleaved(&frames[a * ch..b * ch])),
         None => None,
     };

@@ -171,7 +171,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
     let direct_key = match key {
         None => Some(None),
         Some(Key::Interleaved(k)) => Some(Some(k)),
-        Some(Key::Planar(_)) => None,
+        Some(_) => None,
     };
     match (buffers, direct_key) {
         (Buffers::Interleaved { input, output }, Some(key))
@@ -251,10 +251,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     };
     let head = head.min(frames);
     let whole = head + (frames - head) / S::LANES * S::LANES;
-    let planar_key = match key {
-        Some(Key::Planar(k)) => Some(k),
-        _ => None,
-    };
+    let planar_key = key.filter(|k| k.is_planar());
     if head > 0 {
         tiled::<S, K>(s, plan, params, state, io.buffers(), key, 0..head);
     }
@@ -881,6 +878,14 @@ fn tiled<S: Lanes, K: LaneKernel>(
             let key_tile = match key {
                 None => None,
                 Some(Key::Planar(src)) => {
+                    s.run_job(GatherPlanar {
+                        src,
+                        tile: key_tile,
+                        span: &span,
+                    });
+                    Some(&*key_tile)
+                }
+                Some(Key::PlanarMut(src)) => {
                     s.run_job(GatherPlanar {
                         src,
                         tile: key_tile,

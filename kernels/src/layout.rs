@@ -147,14 +147,63 @@ pub enum Buffers<'a, 'i, 'o> {
     },
 }
 
-/// A read-only detector input (sidechain), in either layout; it must have
-/// the main buffers' channels and frames.
+/// A read-only detector input (sidechain), planar or interleaved; it must
+/// have the main buffers' channels and frames.
+///
+/// Planar channels come as shared slices (`&[&[f32]]`) or as the mutable
+/// ones plugin hosts hand out (`&[&mut [f32]]`, e.g. nih-plug's
+/// `Buffer::as_slice_immutable`), read in place either way; each of these
+/// slice types (and `&mut [&mut [f32]]`) converts into a key with `into()`.
 #[derive(Clone, Copy, Debug)]
 pub enum Key<'a, 'k> {
     /// One slice per channel.
     Planar(&'a [&'k [f32]]),
+    /// One slice per channel, held mutably by the caller (only read).
+    PlanarMut(&'a [&'k mut [f32]]),
     /// Interleaved frames.
     Interleaved(&'a [f32]),
+}
+
+impl<'a, 'k> Key<'a, 'k> {
+    /// Channel `c` of a planar key (`None` for an interleaved one).
+    #[inline]
+    pub fn plane(self, c: usize) -> Option<&'a [f32]> {
+        match self {
+            Key::Planar(planes) => Some(planes[c]),
+            Key::PlanarMut(planes) => Some(&*planes[c]),
+            Key::Interleaved(_) => None,
+        }
+    }
+
+    /// Whether the key is planar (either variant).
+    #[inline]
+    pub fn is_planar(self) -> bool {
+        !matches!(self, Key::Interleaved(_))
+    }
+}
+
+impl<'a, 'k> From<&'a [&'k [f32]]> for Key<'a, 'k> {
+    fn from(planes: &'a [&'k [f32]]) -> Self {
+        Key::Planar(planes)
+    }
+}
+
+impl<'a, 'k> From<&'a [&'k mut [f32]]> for Key<'a, 'k> {
+    fn from(planes: &'a [&'k mut [f32]]) -> Self {
+        Key::PlanarMut(planes)
+    }
+}
+
+impl<'a, 'k> From<&'a mut [&'k mut [f32]]> for Key<'a, 'k> {
+    fn from(planes: &'a mut [&'k mut [f32]]) -> Self {
+        Key::PlanarMut(planes)
+    }
+}
+
+impl<'a> From<&'a [f32]> for Key<'a, '_> {
+    fn from(frames: &'a [f32]) -> Self {
+        Key::Interleaved(frames)
+    }
 }
 
 fn whole_frames(len: usize, channels: usize) -> Result<usize, ShapeError> {
@@ -243,14 +292,16 @@ impl Key<'_, '_> {
             expected,
             got,
         };
-        match self {
-            Key::Planar(planes) => {
-                same_channels(channels, planes.len())?;
-                match planes.iter().position(|s| s.len() != frames) {
-                    Some(c) => Err(mismatch(Some(c), frames, planes[c].len())),
-                    None => Ok(()),
-                }
+        let lens = |planes: &mut dyn Iterator<Item = usize>, count: usize| {
+            same_channels(channels, count)?;
+            match planes.enumerate().find(|&(_, len)| len != frames) {
+                Some((c, len)) => Err(mismatch(Some(c), frames, len)),
+                None => Ok(()),
             }
+        };
+        match self {
+            Key::Planar(planes) => lens(&mut planes.iter().map(|p| p.len()), planes.len()),
+            Key::PlanarMut(planes) => lens(&mut planes.iter().map(|p| p.len()), planes.len()),
             Key::Interleaved(buf) => {
                 if whole_frames(buf.len(), channels)? == frames {
                     Ok(())

@@ -6,14 +6,16 @@ mod settings;
 pub(crate) use settings::derive;
 pub use settings::{Detection, MIN_KNEE_DB, Makeup, Mode, Settings};
 
+use crate::Sidechain;
+use crate::advanced::CompressorInternals;
+use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
-use lanedsp_kernels::chunk::{Chunking, Execution, Reason, Scratch};
 use lanedsp_kernels::generic::dynamics::{FusedCompressor, LinkedCompressor, rows};
 use lanedsp_kernels::reference::dynamics::{Compressor as Params, CompressorState, Link};
 use lanedsp_kernels::reference::sanitize;
-use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Key, LaneKernel, Plan};
+use lanedsp_kernels::{Buffers, Isa, LaneKernel, Plan};
 
 /// How the channels of a link group combine their detector values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -67,106 +69,41 @@ enum Kernel {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Compressor {
-    engine: Engine,
-    sample_rate: f32,
+    core: Core,
     settings: Vec<Settings>,
     groups: Vec<Vec<usize>>,
     /// Channel -> index of its link group in `groups`, or [`NO_GROUP`].
     group_of: Vec<u32>,
     link_amount: f32,
     link_mode: LinkMode,
-    plan: Plan,
     kernel: Kernel,
-    params: Bank,
-    state: Bank,
-    /// How the last process call ran.
-    last: Execution,
-    /// Memory of chunked calls.
-    scratch: Scratch,
 }
 
 impl Compressor {
     /// A processor for `channels` channels at `sample_rate` Hz, every
     /// channel with `settings`, nothing linked, on the selected ISA.
     pub fn new(sample_rate: f32, channels: usize, settings: Settings) -> Result<Self> {
-        let sample_rate = params::sample_rate(sample_rate)?;
-        let channels = params::channels(channels)?;
-        settings::derive(&settings, sample_rate)?;
-        let plan = Plan::identity(channels);
+        let core = Core::for_kernel::<FusedCompressor>(sample_rate, channels)?;
+        settings::derive(&settings, core.sample_rate)?;
         let mut comp = Compressor {
-            engine: Engine::selected(),
-            sample_rate,
+            core,
             settings: vec![settings; channels],
             groups: Vec::new(),
             group_of: vec![NO_GROUP; channels],
             link_amount: 0.0,
             link_mode: LinkMode::Max,
-            params: Bank::new(rows::COMPRESSOR, plan.slots()),
-            state: Bank::new(rows::COMPRESSOR_STATE, plan.slots()),
-            plan,
             kernel: Kernel::Fused,
-            last: Execution::whole(0, Reason::Short),
-            scratch: Scratch::default(),
         };
         comp.rebuild()?;
         comp.reset();
         Ok(comp)
     }
 
-    /// The same processor running on `isa`; an error if this CPU cannot
-    /// run it. Tests and benchmarks use this to force a path.
-    pub fn with_isa(mut self, isa: Isa) -> Result<Self> {
-        self.engine = self.engine.on_isa(isa)?;
-        Ok(self)
-    }
-
-    /// The same processor with planar calls streaming from `floats` floats
-    /// of output per call (channels times frames) instead of
-    /// [`STREAM_FLOATS`](crate::STREAM_FLOATS): non-temporal stores and
-    /// prefetched loads on AVX-512, which pay once a call's output no
-    /// longer fits in the last-level cache. The output is the same bits
-    /// either way.
-    pub fn with_stream_threshold(mut self, floats: usize) -> Self {
-        self.engine = self.engine.with_stream_threshold(floats);
-        self
-    }
-
-    /// The same processor with calls of at most `channels` channels run
-    /// one channel at a time, its recurrences along time and its stateless
-    /// stages on consecutive frames in the lanes (`None`: the limit
-    /// measured for its ISA, docs/tuning.md; `Some(0)`: never). Tests and
-    /// benchmarks force a route with it; the output is the same bits
-    /// either way.
-    pub fn with_time_lanes(mut self, channels: Option<usize>) -> Self {
-        self.engine = self.engine.with_timed_channels(channels);
-        self
-    }
-
-    /// The same processor with long calls of few channels split into
-    /// chunks in lanes as `chunking` says ([`Chunking::Auto`] by default;
-    /// docs/design.md, "Chunks in lanes"). The output and the state are
-    /// the same bits either way; a chunked call allocates its scratch, so a
-    /// real-time thread may turn it off (`Auto` never chunks blocks shorter
-    /// than [`CHUNK_MIN_FRAMES`](crate::CHUNK_MIN_FRAMES)).
-    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
-        self.set_chunking(chunking);
-        self
-    }
-
-    /// Sets the chunking ([`Compressor::with_chunking`]).
-    pub fn set_chunking(&mut self, chunking: Chunking) {
-        self.engine = self.engine.with_chunking(chunking);
-    }
-
-    /// How the last process call ran: whole or in chunks, and what the
-    /// chunks' repair cost.
-    pub fn last_execution(&self) -> Execution {
-        self.last
-    }
+    core_methods!(isa, stream_threshold, time_lanes, chunking, sample_rate);
 
     /// Sets the settings of every channel (between blocks; no clicks).
     pub fn set_settings(&mut self, settings: Settings) -> Result<()> {
-        settings::derive(&settings, self.sample_rate)?;
+        settings::derive(&settings, self.core.sample_rate)?;
         self.settings.fill(settings);
         self.check_link_detection(&self.groups)?;
         self.write_params()
@@ -175,7 +112,7 @@ impl Compressor {
     /// Sets the settings of one channel (between blocks; no clicks).
     pub fn set_channel_settings(&mut self, channel: usize, settings: Settings) -> Result<()> {
         let channel = params::channel_index(channel, self.channels())?;
-        settings::derive(&settings, self.sample_rate)?;
+        settings::derive(&settings, self.core.sample_rate)?;
         let old = std::mem::replace(&mut self.settings[channel], settings);
         // Only this channel's group can disagree now; only its row changes
         // (a channel's parameters depend on its settings and the links).
@@ -208,7 +145,7 @@ impl Compressor {
         let plan = Plan::linked(self.channels(), groups)?;
         self.check_link_detection(groups)?;
         let states: Vec<CompressorState> = (0..self.channels())
-            .map(|c| rows::read_compressor_state(&self.state, self.plan.slot(c)))
+            .map(|c| rows::read_compressor_state(&self.core.state, self.core.plan.slot(c)))
             .collect();
         self.groups = groups.to_vec();
         self.group_of.fill(NO_GROUP);
@@ -219,12 +156,11 @@ impl Compressor {
         }
         self.link_amount = sanitize(amount);
         self.link_mode = mode;
-        self.params = Bank::new(rows::COMPRESSOR, plan.slots());
-        self.state = Bank::new(rows::COMPRESSOR_STATE, plan.slots());
-        self.plan = plan;
+        let words = (FusedCompressor::PARAM_WORDS, FusedCompressor::STATE_WORDS);
+        self.core.replan(plan, words, 0);
         self.rebuild()?;
         for (c, st) in states.iter().enumerate() {
-            rows::compressor_state(&mut self.state, self.plan.slot(c), st);
+            rows::compressor_state(&mut self.core.state, self.core.plan.slot(c), st);
         }
         Ok(())
     }
@@ -254,7 +190,7 @@ impl Compressor {
 
     /// Picks the kernel for the plan and writes every parameter.
     fn rebuild(&mut self) -> Result<()> {
-        self.kernel = if self.plan.max_block() > 1 {
+        self.kernel = if self.core.plan.max_block() > 1 {
             Kernel::Linked
         } else {
             Kernel::Fused
@@ -262,13 +198,14 @@ impl Compressor {
         self.write_params()
     }
 
-    /// The kernel parameters of `channel`: what the scalar reference needs
-    /// to reproduce this processor (`lanedsp_kernels::reference::dynamics`).
-    pub fn kernel_params(&self, channel: usize) -> Option<Params> {
+    /// The kernel parameters of `channel`
+    /// ([`CompressorInternals::kernel_params`](crate::advanced::CompressorInternals::kernel_params)).
+    pub(crate) fn params_of(&self, channel: usize) -> Option<Params> {
         let s = self.settings.get(channel)?;
-        let d = settings::derive(s, self.sample_rate).ok()?;
-        let slot = self.plan.slot(channel);
-        let members = self.plan.members(slot);
+        let d = settings::derive(s, self.core.sample_rate).ok()?;
+        let plan = &self.core.plan;
+        let slot = plan.slot(channel);
+        let members = plan.members(slot);
         Some(Params {
             detector: d.detector,
             curve: d.curve,
@@ -276,16 +213,11 @@ impl Compressor {
             apply: d.apply,
             link: Link {
                 amount: if members > 1 { self.link_amount } else { 0.0 },
-                block: self.plan.block(slot) as f32,
+                block: plan.block(slot) as f32,
                 inv_count: (1.0 / members as f64) as f32,
                 mean: self.link_mode == LinkMode::Mean,
             },
         })
-    }
-
-    /// The slot plan (where each channel sits in the lanes).
-    pub fn plan(&self) -> &Plan {
-        &self.plan
     }
 
     /// Writes the parameters of every channel and of the padding slots.
@@ -297,14 +229,15 @@ impl Compressor {
         // (docs/kernels.md, "Linking"): they carry the block's size and
         // the group's reduction (+ for the mean, max otherwise), so that the
         // partial results they relay combine like the members' own.
-        for slot in 0..self.plan.slots() {
-            if self.plan.channel(slot).is_none() {
+        let Core { plan, params, .. } = &mut self.core;
+        for slot in 0..plan.slots() {
+            if plan.channel(slot).is_none() {
                 let link = Link {
-                    block: self.plan.block(slot) as f32,
+                    block: plan.block(slot) as f32,
                     mean: self.link_mode == LinkMode::Mean,
                     ..Link::default()
                 };
-                rows::link(&mut self.params, rows::AT_LINK, slot, &link);
+                rows::link(params, rows::AT_LINK, slot, &link);
             }
         }
         Ok(())
@@ -312,42 +245,36 @@ impl Compressor {
 
     /// Writes the parameters of `channel` alone.
     fn write_channel(&mut self, channel: usize) -> Result<()> {
-        let p = self.kernel_params(channel).ok_or(Error::ChannelIndex {
+        let p = self.params_of(channel).ok_or(Error::ChannelIndex {
             index: channel,
             channels: self.channels(),
         })?;
-        rows::compressor(&mut self.params, self.plan.slot(channel), &p);
+        rows::compressor(&mut self.core.params, self.core.plan.slot(channel), &p);
         Ok(())
     }
 
-    /// Processes `buffers` with `key` driving the detectors (a sidechain
-    /// with the same channels and frames, planar or interleaved).
-    pub fn process_sidechain(
+    /// Processes `buffers` with `sidechain` driving the detectors: the
+    /// same channels and frames, planar (`&[&[f32]]`, or `&[&mut [f32]]`
+    /// as plugin hosts hand out) or interleaved (a [`Sidechain`], or any
+    /// of those slices).
+    pub fn process_sidechain<'a, 'k: 'a>(
         &mut self,
         buffers: Buffers<'_, '_, '_>,
-        key: Key<'_, '_>,
+        sidechain: impl Into<Sidechain<'a, 'k>>,
     ) -> Result<()> {
-        self.run(buffers, Some(key))
+        self.run(buffers, Some(sidechain.into()))
     }
 
-    fn run(&mut self, buffers: Buffers<'_, '_, '_>, key: Option<Key<'_, '_>>) -> Result<()> {
-        let (engine, plan, params, state) =
-            (&self.engine, &self.plan, &self.params, &mut self.state);
-        let scratch = &mut self.scratch;
-        self.last = match self.kernel {
-            Kernel::Fused => {
-                engine.execute::<FusedCompressor>(plan, params, state, buffers, key, scratch)
-            }
-            Kernel::Linked => {
-                engine.execute::<LinkedCompressor>(plan, params, state, buffers, key, scratch)
-            }
-        }?;
-        Ok(())
+    fn run(&mut self, buffers: Buffers<'_, '_, '_>, key: Option<Sidechain<'_, '_>>) -> Result<()> {
+        match self.kernel {
+            Kernel::Fused => self.core.execute::<FusedCompressor>(buffers, key),
+            Kernel::Linked => self.core.execute::<LinkedCompressor>(buffers, key),
+        }
     }
 
     fn state_of(&self, channel: usize) -> Option<CompressorState> {
         (channel < self.channels())
-            .then(|| rows::read_compressor_state(&self.state, self.plan.slot(channel)))
+            .then(|| rows::read_compressor_state(&self.core.state, self.core.plan.slot(channel)))
     }
 
     /// The current gain change of `channel` in dB, makeup excluded (negative
@@ -359,7 +286,7 @@ impl Compressor {
     /// towards the new makeup as gain change until the gain has settled.
     pub fn gain_reduction_db(&self, channel: usize) -> f32 {
         self.state_of(channel).map_or(0.0, |st| {
-            st.gain - self.params.row(rows::AT_SMOOTHER)[self.plan.slot(channel)]
+            st.gain - self.core.params.row(rows::AT_SMOOTHER)[self.core.plan.slot(channel)]
         })
     }
 
@@ -375,12 +302,7 @@ impl Compressor {
 
     /// Restarts the peak meters.
     pub fn reset_meters(&mut self) {
-        self.state.row_mut(3).fill(0.0);
-    }
-
-    /// Sample rate in Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
+        self.core.state.row_mut(3).fill(0.0);
     }
 
     /// Whether the linked kernel runs (some channels are linked).
@@ -389,26 +311,33 @@ impl Compressor {
     }
 }
 
+impl CompressorInternals for Compressor {
+    fn kernel_params(&self, channel: usize) -> Option<Params> {
+        self.params_of(channel)
+    }
+
+    fn plan(&self) -> &Plan {
+        &self.core.plan
+    }
+}
+
 impl Processor for Compressor {
     fn channels(&self) -> usize {
-        self.plan.channels()
+        self.core.channels()
     }
 
     fn isa(&self) -> Isa {
-        self.engine.isa()
+        self.core.isa()
     }
 
     /// Returns every channel to its initial state: no level, the gain at
     /// its makeup, the mix at its setting, meters at 0.
     fn reset(&mut self) {
-        self.state.clear();
+        self.core.state.clear();
         for c in 0..self.channels() {
-            if let Some(p) = self.kernel_params(c) {
-                rows::compressor_state(
-                    &mut self.state,
-                    self.plan.slot(c),
-                    &CompressorState::new(&p),
-                );
+            if let Some(p) = self.params_of(c) {
+                let slot = self.core.plan.slot(c);
+                rows::compressor_state(&mut self.core.state, slot, &CompressorState::new(&p));
             }
         }
     }

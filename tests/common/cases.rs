@@ -5,6 +5,7 @@
 //! [`every_case`]; adding a kernel is adding a case here and a line there.
 
 use super::{Keyed, Layout, Planes, run, run_keyed, signal};
+use lanedsp::advanced::{CompressorInternals, LimiterInternals};
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
     Band, BiquadCoefficients, Buffers, Chunking, Compressor, Detection, EnvelopeDetection,

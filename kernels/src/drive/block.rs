@@ -204,6 +204,7 @@ impl<K: BlockKernel> BlockJob<'_, '_, '_, '_, '_, K> {
                     let keys = &mut keys[..n * width];
                     match key {
                         Key::Planar(planes) => gather_planes(planes, &slots, width, f0, n, keys),
+                        Key::PlanarMut(planes) => gather_planes(planes, &slots, width, f0, n, keys),
                         Key::Interleaved(buf) => {
                             gather_frames(buf, channels, &slots, run, width, f0, n, keys)
                         }

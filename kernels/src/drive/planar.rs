@@ -20,7 +20,7 @@ use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::kernel::{LaneKernel, RUN_FRAMES};
 use crate::lanes::Lanes;
-use crate::layout::Buffers;
+use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
 use core::marker::PhantomData;
 use core::ops::Range;
@@ -105,7 +105,7 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
     params: &Bank,
     state: &mut Bank,
     io: &mut PlanarIo<'_, '_, '_>,
-    key: Option<&[&[f32]]>,
+    key: Option<Key<'_, '_>>,
     frames: Range<usize>,
     stream: bool,
     narrow: bool,
@@ -155,8 +155,8 @@ pub(super) fn planar<S: Lanes, K: LaneKernel>(
                 if let Some(input) = io.input {
                     group.input[i] = &input[c][frames.clone()];
                 }
-                if let Some(key) = key {
-                    group.key[i] = &key[c][frames.clone()];
+                if let Some(plane) = key.and_then(|k| k.plane(c)) {
+                    group.key[i] = &plane[frames.clone()];
                 }
                 any = true;
             }

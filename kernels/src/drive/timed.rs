@@ -96,6 +96,7 @@ impl<K: LaneKernel> LaneJob for TimedJob<'_, '_, '_, '_, '_, K> {
                 let keys: Option<&[f32]> = match key {
                     None => None,
                     Some(Key::Planar(k)) => Some(&k[c][range.clone()]),
+                    Some(Key::PlanarMut(k)) => Some(&k[c][range.clone()]),
                     Some(Key::Interleaved(k)) => {
                         gather(k, channels, c, f0, &mut ks[..n]);
                         Some(&ks[..n])
