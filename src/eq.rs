@@ -6,8 +6,10 @@ use crate::error::Result;
 use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
-use lanedsp_kernels::reference::biquad::{Coefficients, Design, FilterError, MAX_SECTIONS};
-use lanedsp_kernels::{Bank, Buffers, Isa};
+use lanedsp_kernels::reference::biquad::{
+    Coefficients, Design, FilterError, MAX_SECTIONS, crossfade,
+};
+use lanedsp_kernels::{Bank, Buffers, Engine, Isa, Plan, ShapeError};
 
 /// A parametric equalizer: per channel, a cascade of up to
 /// [`MAX_SECTIONS`] biquad bands (RBJ Audio EQ Cookbook designs, or raw
@@ -20,13 +22,17 @@ use lanedsp_kernels::{Bank, Buffers, Isa};
 /// the CPU's FTZ/DAZ flags and is bit-identical on every ISA.
 ///
 /// Bands may change between process calls ([`Equalizer::set_bands`],
-/// [`Equalizer::set_channel_bands`]): the new coefficients apply from the
-/// next sample, and the filter memory (each band's last two inputs and
-/// outputs, which in direct form I are plain signal values) is kept, so a
-/// change produces no state discontinuity beyond that of the new filter
-/// itself; there is no interpolation or crossfade (for large jumps, change
-/// in small steps across blocks). Changing the *number* of bands keeps the
-/// memory of the bands that remain; new bands start from silence.
+/// [`Equalizer::set_channel_bands`]). Once the equalizer has processed
+/// audio (since construction or [`Processor::reset`]), a change
+/// **crossfades**: for the next [`DEFAULT_CROSSFADE_SECONDS`] (or what
+/// [`Equalizer::with_crossfade`] sets) a copy of the outgoing filter keeps
+/// running beside the new one and the output moves linearly from the old
+/// filter's output to the new one's (docs/kernels.md, section 8), so a
+/// change makes no click or zipper noise. The new filter keeps the filter
+/// memory (each band's last two inputs and outputs, plain signal values
+/// in direct form I); changing the *number* of bands keeps the memory of
+/// the bands that remain, and new bands start from silence. A crossfade
+/// costs a second filter run over its frames and nothing after.
 ///
 /// ```
 /// use lanedsp::{Band, Equalizer, Processor};
@@ -49,7 +55,54 @@ pub struct Equalizer {
     bands: Vec<([Coefficients; MAX_SECTIONS], usize)>,
     /// Sections every slot runs: the largest count of any channel.
     sections: usize,
+    /// Frames of a crossfade (0: changes apply at once).
+    crossfade: usize,
+    /// Whether audio went through since construction or reset (changes
+    /// before that apply at once).
+    started: bool,
+    /// The crossfade in progress.
+    fade: Fade,
 }
+
+/// The state of a crossfade (docs/kernels.md, section 8): the outgoing
+/// filter's banks and section count, how far the fade is, and an
+/// interleaved scratch for its output. Its buffers are allocated when the
+/// crossfade length or the section count changes, never in a process call.
+#[derive(Clone, Debug)]
+struct Fade {
+    /// Frames of the fade done; the fade is active while `len > 0`.
+    done: usize,
+    /// Frames of this fade (0: no fade).
+    len: usize,
+    /// Sections of the outgoing filter.
+    sections: usize,
+    /// The outgoing filter's parameters.
+    params: Bank,
+    /// The outgoing filter's state.
+    state: Bank,
+    /// The outgoing filter's input and output for the fade's frames,
+    /// interleaved (`crossfade` frames of every channel).
+    scratch: Vec<f32>,
+}
+
+impl Default for Fade {
+    fn default() -> Fade {
+        Fade {
+            done: 0,
+            len: 0,
+            sections: 0,
+            params: Bank::new(0, 0),
+            state: Bank::new(0, 0),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+/// The crossfade length of a new [`Equalizer`]: 10 ms.
+pub const DEFAULT_CROSSFADE_SECONDS: f32 = 0.01;
+
+/// Longest crossfade, seconds.
+pub const MAX_CROSSFADE_SECONDS: f32 = 10.0;
 
 impl Equalizer {
     /// An equalizer for `channels` channels at `sample_rate` Hz, every
@@ -57,13 +110,56 @@ impl Equalizer {
     /// the sanitized input through), on the ISA [`crate::selected_isa`]
     /// picked.
     pub fn new(sample_rate: f32, channels: usize, bands: &[Design]) -> Result<Self> {
+        let core = Core::new(sample_rate, channels, (rows::params(0), rows::state(0)))?;
+        let fade = Fade {
+            params: core.params.clone(),
+            state: core.state.clone(),
+            ..Fade::default()
+        };
         let mut eq = Equalizer {
-            core: Core::new(sample_rate, channels, (0, rows::state(0)))?,
+            core,
             bands: vec![([Coefficients::IDENTITY; MAX_SECTIONS], 0); channels],
             sections: 0,
+            crossfade: 0,
+            started: false,
+            fade,
         };
+        eq.set_crossfade(DEFAULT_CROSSFADE_SECONDS)?;
         eq.set_bands(bands)?;
         Ok(eq)
+    }
+
+    /// The same equalizer with band changes crossfading over `seconds`
+    /// (rounded to whole frames; `0` applies them at once); an error for a
+    /// negative, non-finite or longer than [`MAX_CROSSFADE_SECONDS`] value.
+    pub fn with_crossfade(mut self, seconds: f32) -> Result<Self> {
+        self.set_crossfade(seconds)?;
+        Ok(self)
+    }
+
+    /// Sets the crossfade of later band changes (see
+    /// [`Equalizer::with_crossfade`]); a fade in progress keeps its length.
+    /// Allocates its scratch when the length grows.
+    pub fn set_crossfade(&mut self, seconds: f32) -> Result<()> {
+        if !(seconds.is_finite() && (0.0..=MAX_CROSSFADE_SECONDS).contains(&seconds)) {
+            return Err(crate::Error::Parameter {
+                name: "crossfade",
+                value: seconds,
+                expected: "finite, from 0 to 10 seconds",
+            });
+        }
+        let frames = (f64::from(seconds) * f64::from(self.core.sample_rate)).round() as usize;
+        let need = frames.max(self.fade.len) * self.channels();
+        if self.fade.scratch.len() < need {
+            self.fade.scratch.resize(need, 0.0);
+        }
+        self.crossfade = frames;
+        Ok(())
+    }
+
+    /// Frames of the crossfade that a band change starts.
+    pub fn crossfade_frames(&self) -> usize {
+        self.crossfade
     }
 
     core_methods!(isa, sample_rate);
@@ -85,6 +181,7 @@ impl Equalizer {
     /// Allocates only when the largest band count changes.
     pub fn set_bands(&mut self, bands: &[Design]) -> Result<()> {
         let designed = self.design(bands)?;
+        self.begin_fade();
         self.bands.fill(designed);
         self.rebuild();
         Ok(())
@@ -94,6 +191,7 @@ impl Equalizer {
     pub fn set_channel_bands(&mut self, channel: usize, bands: &[Design]) -> Result<()> {
         let channel = params::channel_index(channel, self.channels())?;
         let designed = self.design(bands)?;
+        self.begin_fade();
         self.bands[channel] = designed;
         self.rebuild();
         Ok(())
@@ -105,6 +203,40 @@ impl Equalizer {
         let channel = params::channel_index(channel, self.channels())?;
         let (c, n) = &self.bands[channel];
         Ok(&c[..*n])
+    }
+
+    /// Before a band change: once audio went through and with a crossfade
+    /// set, the running filter (parameters, state, section count) becomes
+    /// the outgoing filter of a new fade, unless a fade began since the
+    /// last process call. Allocates only when the section
+    /// count differs from the previous outgoing filter's.
+    fn begin_fade(&mut self) {
+        // Changes between the same two calls make one fade, from the
+        // filter before the first of them.
+        let pending = self.fade.len > 0 && self.fade.done == 0;
+        if !self.started || self.crossfade == 0 || pending {
+            return;
+        }
+        let fade = &mut self.fade;
+        if fade.params.words() != self.core.params.words()
+            || fade.state.words() != self.core.state.words()
+            || fade.params.channels() != self.core.params.channels()
+        {
+            fade.params = self.core.params.clone();
+            fade.state = self.core.state.clone();
+        } else {
+            for (to, from) in [
+                (&mut fade.params, &self.core.params),
+                (&mut fade.state, &self.core.state),
+            ] {
+                for r in 0..from.words() {
+                    to.row_mut(r).copy_from_slice(from.row(r));
+                }
+            }
+        }
+        fade.sections = self.sections;
+        fade.len = self.crossfade;
+        fade.done = 0;
     }
 
     /// Rewrites the parameter bank; resizes the banks (keeping the history
@@ -122,6 +254,12 @@ impl Equalizer {
             }
             core.state = state;
             self.sections = sections;
+            if self.fade.len == 0 {
+                // Banks of the new size for the next fade's outgoing
+                // filter, so that starting it does not allocate.
+                self.fade.params = Bank::new(rows::params(sections), slots);
+                self.fade.state = Bank::new(rows::state(sections), slots);
+            }
         }
         for (c, (coeffs, _)) in self.bands.iter().enumerate() {
             let slot = core.plan.slot(c);
@@ -141,20 +279,149 @@ impl Processor for Equalizer {
         self.core.isa()
     }
 
-    /// Clears every band's memory (the coefficients stay).
+    /// Clears every band's memory and ends a crossfade (the coefficients
+    /// stay); the next band change applies at once until audio goes
+    /// through again.
     fn reset(&mut self) {
         self.core.state.clear();
+        (self.fade.len, self.fade.done) = (0, 0);
+        self.started = false;
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        macro_rules! run {
-            ($($n:literal)*) => {
-                match self.sections {
-                    $($n => self.core.execute::<Biquad<$n>>(buffers, None),)*
-                    _ => unreachable!("at most MAX_SECTIONS sections"),
-                }
-            };
+        let channels = self.channels();
+        let frames = buffers.frames(channels)?;
+        let fading = self.fade.len.saturating_sub(self.fade.done).min(frames);
+        if fading > 0 {
+            // The outgoing filter's input, before an in-place call
+            // overwrites it.
+            copy_in(&buffers, channels, fading, &mut self.fade.scratch);
         }
-        run!(0 1 2 3 4 5 6 7 8)
+        let mut buffers = buffers;
+        run_cascade(
+            self.sections,
+            &self.core.engine,
+            &self.core.plan,
+            &self.core.params,
+            &mut self.core.state,
+            reborrow(&mut buffers),
+        )?;
+        if frames > 0 {
+            self.started = true;
+        }
+        if fading > 0 {
+            let fade = &mut self.fade;
+            let mixed = &mut fade.scratch[..fading * channels];
+            run_cascade(
+                fade.sections,
+                &self.core.engine,
+                &self.core.plan,
+                &fade.params,
+                &mut fade.state,
+                Buffers::InterleavedInPlace { buf: mixed },
+            )?;
+            mix_out(&mut buffers, channels, mixed, fade.done, fade.len);
+            fade.done += fading;
+            if fade.done == fade.len {
+                (fade.len, fade.done) = (0, 0);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs an `n`-section cascade over `buffers`.
+fn run_cascade(
+    n: usize,
+    engine: &Engine,
+    plan: &Plan,
+    params: &Bank,
+    state: &mut Bank,
+    buffers: Buffers<'_, '_, '_>,
+) -> core::result::Result<(), ShapeError> {
+    macro_rules! run {
+        ($($n:literal)*) => {
+            match n {
+                $($n => engine.run::<Biquad<$n>>(plan, params, state, buffers, None),)*
+                // `rebuild` keeps the count at most MAX_SECTIONS.
+                _ => engine.run::<Biquad<MAX_SECTIONS>>(plan, params, state, buffers, None),
+            }
+        };
+    }
+    run!(0 1 2 3 4 5 6 7)
+}
+
+/// The same buffers, borrowed again (the process call keeps `buffers` for
+/// the crossfade's mix).
+fn reborrow<'b, 'i, 'o>(buffers: &'b mut Buffers<'_, 'i, 'o>) -> Buffers<'b, 'i, 'o> {
+    match buffers {
+        Buffers::Planar { input, output } => Buffers::Planar { input, output },
+        Buffers::PlanarInPlace { bufs } => Buffers::PlanarInPlace { bufs },
+        Buffers::Interleaved { input, output } => Buffers::Interleaved { input, output },
+        Buffers::InterleavedInPlace { buf } => Buffers::InterleavedInPlace { buf },
+    }
+}
+
+/// The first `frames` input frames of every channel into `to`,
+/// interleaved.
+fn copy_in(buffers: &Buffers<'_, '_, '_>, channels: usize, frames: usize, to: &mut [f32]) {
+    let to = &mut to[..frames * channels];
+    match buffers {
+        Buffers::Planar { input, .. } => {
+            for (c, x) in input.iter().enumerate() {
+                for (f, &v) in x[..frames].iter().enumerate() {
+                    to[f * channels + c] = v;
+                }
+            }
+        }
+        Buffers::PlanarInPlace { bufs } => {
+            for (c, x) in bufs.iter().enumerate() {
+                for (f, &v) in x[..frames].iter().enumerate() {
+                    to[f * channels + c] = v;
+                }
+            }
+        }
+        Buffers::Interleaved { input, .. } => to.copy_from_slice(&input[..frames * channels]),
+        Buffers::InterleavedInPlace { buf } => to.copy_from_slice(&buf[..frames * channels]),
+    }
+}
+
+/// Mixes the outgoing filter's output `old` (interleaved, its first
+/// frames) into the output of `buffers`: frame `k` of the call is frame
+/// `done + k` of a fade of `len` frames ([`crossfade`]).
+fn mix_out(
+    buffers: &mut Buffers<'_, '_, '_>,
+    channels: usize,
+    old: &[f32],
+    done: usize,
+    len: usize,
+) {
+    let frames = old.len() / channels;
+    let mix = |c: usize, y: &mut [f32]| {
+        for (f, y) in y[..frames].iter_mut().enumerate() {
+            *y = crossfade(old[f * channels + c], *y, done + f, len);
+        }
+    };
+    match buffers {
+        Buffers::Planar { output, .. } => {
+            for (c, y) in output.iter_mut().enumerate() {
+                mix(c, y);
+            }
+        }
+        Buffers::PlanarInPlace { bufs } => {
+            for (c, y) in bufs.iter_mut().enumerate() {
+                mix(c, y);
+            }
+        }
+        Buffers::Interleaved { output, .. } => {
+            for (i, y) in output[..frames * channels].iter_mut().enumerate() {
+                *y = crossfade(old[i], *y, done + i / channels, len);
+            }
+        }
+        Buffers::InterleavedInPlace { buf } => {
+            for (i, y) in buf[..frames * channels].iter_mut().enumerate() {
+                *y = crossfade(old[i], *y, done + i / channels, len);
+            }
+        }
     }
 }

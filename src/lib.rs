@@ -53,7 +53,7 @@ mod time;
 
 pub use compressor::{Compressor, Detection, LinkMode, MIN_KNEE_DB, Makeup, Mode, Settings};
 pub use envelope::{EnvelopeDetection, EnvelopeFollower};
-pub use eq::Equalizer;
+pub use eq::{DEFAULT_CROSSFADE_SECONDS, Equalizer, MAX_CROSSFADE_SECONDS};
 pub use error::{Error, Result};
 pub use lanedsp_kernels::chunk::{Chunking, Execution, Reason as ChunkReason};
 pub use lanedsp_kernels::drive::STREAM_FLOATS;

@@ -104,7 +104,8 @@ fn coefficient_changes_between_blocks_every_isa() {
         let w1 = reference(&sa, &mut hist, &slice(&input, 0..300));
         let w2 = reference(&sb, &mut hist, &slice(&input, 300..900));
         for layout in Layout::ALL {
-            let mut eq = equalizer(isa, &a);
+            // Without a crossfade, changes apply from the next sample.
+            let mut eq = equalizer(isa, &a).with_crossfade(0.0).unwrap();
             let g1 = run(&mut eq, layout, &slice(&input, 0..300));
             for (c, bands) in b.iter().enumerate() {
                 eq.set_channel_bands(c, bands).unwrap();
@@ -445,4 +446,233 @@ fn same_bits_with_subnormals_flushed() {
         },
         ran.join(", ")
     );
+}
+
+/// One channel of the crossfade model of docs/kernels.md, section 8: the
+/// running filter (sections padded with identities to the processor's
+/// count, and their history), and the outgoing filter and the fade's
+/// progress during a crossfade.
+#[derive(Clone)]
+struct FadeModel {
+    sections: Vec<Coefficients>,
+    history: Vec<f32>,
+    old: Option<(Vec<Coefficients>, Vec<f32>)>,
+}
+
+/// `bands` as `n` sections: the designs, then identities.
+fn padded(bands: &[Band], n: usize) -> Vec<Coefficients> {
+    let mut s = coefficients(bands);
+    s.resize(n, Coefficients::IDENTITY);
+    s
+}
+
+/// The model of an equalizer's channels with crossfades of `len` frames.
+struct Model {
+    channels: Vec<FadeModel>,
+    bands: Vec<Vec<Band>>,
+    len: usize,
+    /// Frames of the current fade done.
+    done: usize,
+    /// Whether audio went through since construction or reset.
+    started: bool,
+}
+
+impl Model {
+    fn new(bands: &[Vec<Band>], len: usize) -> Model {
+        let n = bands.iter().map(Vec::len).max().unwrap_or(0);
+        Model {
+            channels: bands
+                .iter()
+                .map(|b| FadeModel {
+                    sections: padded(b, n),
+                    history: vec![0.0; 2 * (n + 1)],
+                    old: None,
+                })
+                .collect(),
+            bands: bands.to_vec(),
+            len,
+            done: 0,
+            started: false,
+        }
+    }
+
+    /// New bands for every channel: the processor's section count is the
+    /// largest band count; histories keep the rows that remain.
+    fn change(&mut self, bands: &[Vec<Band>]) {
+        let n = bands.iter().map(Vec::len).max().unwrap_or(0);
+        let fade = self.started && self.len > 0;
+        // Changes between the same two calls make one fade.
+        let pending = self.channels[0].old.is_some() && self.done == 0;
+        for (ch, b) in self.channels.iter_mut().zip(bands) {
+            if fade && !pending {
+                ch.old = Some((ch.sections.clone(), ch.history.clone()));
+            }
+            ch.sections = padded(b, n);
+            ch.history.resize(2 * (n + 1), 0.0);
+        }
+        if fade && !pending {
+            self.done = 0;
+        }
+        self.bands = bands.to_vec();
+    }
+
+    fn process(&mut self, input: &Planes) -> Planes {
+        let frames = input.first().map_or(0, Vec::len);
+        if frames > 0 {
+            self.started = true;
+        }
+        let mix = self.channels[0]
+            .old
+            .as_ref()
+            .map_or(0, |_| (self.len - self.done).min(frames));
+        let out = self
+            .channels
+            .iter_mut()
+            .zip(input)
+            .map(|(ch, x)| {
+                let mut y = vec![0.0; frames];
+                process(&ch.sections, &mut ch.history, x, &mut y);
+                if let Some((s, h)) = ch.old.as_mut() {
+                    let mut y_old = vec![0.0; mix];
+                    process(s, h, &x[..mix], &mut y_old);
+                    for (k, (y, &o)) in y.iter_mut().zip(&y_old).enumerate() {
+                        // w = (k + 1) / L; y = sanitize(fma(w, new - old, old)).
+                        let w = (self.done + k + 1) as f32 / self.len as f32;
+                        let v = w.mul_add(*y - o, o);
+                        *y = lanedsp_kernels::reference::sanitize(v);
+                    }
+                }
+                y
+            })
+            .collect();
+        if mix > 0 {
+            self.done += mix;
+            if self.done == self.len {
+                for ch in &mut self.channels {
+                    ch.old = None;
+                }
+            }
+        }
+        out
+    }
+
+    fn reset(&mut self) {
+        for ch in &mut self.channels {
+            ch.history.fill(0.0);
+            ch.old = None;
+        }
+        self.started = false;
+    }
+}
+
+/// Band changes between blocks crossfade (docs/kernels.md, section 8),
+/// against a model written from that section: fades of 1, 7, 480 and
+/// 1,000 frames (10 ms at 48 kHz is 480) and none, changes of every
+/// channel or of one, of the band count (up and down), during a fade,
+/// before the first call and after `reset` (immediate), in random blocks
+/// and layouts, on every ISA, bit for bit.
+#[test]
+fn crossfades_match_the_model_every_isa() {
+    let mut ran = Vec::new();
+    for isa in lanedsp::available_isas() {
+        for (trial, len) in [0usize, 1, 7, 480, 1000].into_iter().enumerate() {
+            let mut r = rng(0xfade + trial as u64);
+            let channels = [1, 3, 8, 17][trial % 4];
+            let frames = 6000;
+            let input = planes(&mut r, channels, frames, 0.01);
+            let mut bands = random_bands(&mut r, channels);
+            let mut eq = equalizer(isa, &bands)
+                .with_crossfade(len as f32 / EQ_RATE)
+                .unwrap();
+            let mut model = Model::new(&bands, len);
+            // A change before the first call applies at once.
+            bands = random_bands(&mut r, channels);
+            eq.set_bands(&bands[0]).unwrap();
+            bands = vec![bands[0].clone(); channels];
+            model.change(&bands);
+            let mut at = 0;
+            let mut block = 0;
+            while at < frames {
+                let n = [0, 1, 5, 64, 300, 777][r.random_range(0..6)].min(frames - at);
+                let layout = Layout::ALL[r.random_range(0..4)];
+                let part = slice(&input, at..at + n);
+                let got = run(&mut eq, layout, &part);
+                let want = model.process(&part);
+                if let Some(d) = first_difference(&got, &want) {
+                    panic!(
+                        "{isa}, fade {len}, {channels} ch, block {block} at frame {at}, {layout:?}: {d}"
+                    );
+                }
+                at += n;
+                block += 1;
+                match r.random_range(0..8u32) {
+                    0 | 1 => {
+                        // Channel by channel: each call is a change (the
+                        // section count, and so the kept history, follows
+                        // each), all of them one crossfade.
+                        for (c, b) in random_bands(&mut r, channels).into_iter().enumerate() {
+                            eq.set_channel_bands(c, &b).unwrap();
+                            bands[c] = b;
+                            model.change(&bands);
+                        }
+                    }
+                    2 => {
+                        let c = r.random_range(0..channels);
+                        bands[c] = (0..r.random_range(0..=8))
+                            .map(|_| random_band(&mut r))
+                            .collect();
+                        eq.set_channel_bands(c, &bands[c]).unwrap();
+                        model.change(&bands);
+                    }
+                    3 if block % 7 == 0 => {
+                        eq.reset();
+                        model.reset();
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ran.push(isa.name());
+    }
+    println!(
+        "eq: crossfades bit-exact against the model on [{}]",
+        ran.join(", ")
+    );
+}
+
+/// A crossfade smooths a large change: a 1 kHz sine through +0 dB then
+/// +18 dB at 1 kHz (peaking) changes level gradually over the fade, where
+/// an immediate switch (`with_crossfade(0)`) jumps.
+#[test]
+fn crossfade_smooths_a_gain_step() {
+    let peak = |gain_db| Band::Peaking {
+        freq: 1_000.0,
+        q: 1.0,
+        gain_db,
+    };
+    let x: Vec<f32> = (0..9600)
+        .map(|n| 0.25 * (2.0 * std::f32::consts::PI * 1_000.0 * n as f32 / EQ_RATE).sin())
+        .collect();
+    let largest_step = |seconds: f32| {
+        let mut eq = Equalizer::new(EQ_RATE, 1, &[peak(0.0)])
+            .unwrap()
+            .with_crossfade(seconds)
+            .unwrap();
+        let mut y = vec![0.0f32; x.len()];
+        eq.process_interleaved(&x[..4800], &mut y[..4800]).unwrap();
+        eq.set_bands(&[peak(18.0)]).unwrap();
+        eq.process_interleaved(&x[4800..], &mut y[4800..]).unwrap();
+        // The largest change of the output from one sample to the next,
+        // around the switch.
+        y[4790..4820]
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let abrupt = largest_step(0.0);
+    let faded = largest_step(0.01);
+    println!(
+        "eq: largest sample step at an 18 dB change: {abrupt} abrupt, {faded} with a 10 ms crossfade"
+    );
+    assert!(faded < 0.75 * abrupt, "{faded} vs {abrupt}");
 }

@@ -95,6 +95,47 @@ macro_rules! no_allocation {
 
 every_case!(no_allocation);
 
+/// The equalizer's band changes after audio went through start a
+/// crossfade; neither the change (same band count) nor the calls that
+/// crossfade allocate, on every ISA, in every layout.
+#[test]
+fn eq_crossfades_do_not_allocate() {
+    let mut rng = common::rng(0xe0);
+    for isa in Isa::available() {
+        for channels in [1, 2, 17] {
+            let bands = common::cases::random_bands(&mut rng, 1)[0].clone();
+            let other: Vec<lanedsp::Band> = (0..bands.len())
+                .map(|_| common::cases::random_band(&mut rng))
+                .collect();
+            let mut eq = lanedsp::Equalizer::new(48_000.0, channels, &bands)
+                .and_then(|e| e.with_isa(isa))
+                .unwrap();
+            let input = common::planes(&mut rng, channels, 300, 0.01);
+            let mut output = input.clone();
+            let ins: Vec<&[f32]> = input.iter().map(Vec::as_slice).collect();
+            let mut outs: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+            let frames = common::interleave(&input);
+            let mut frames_out = frames.clone();
+            eq.process_planar(&ins, &mut outs).unwrap();
+            let before = allocations();
+            for round in 0..4 {
+                eq.set_bands(if round % 2 == 0 { &other } else { &bands })
+                    .unwrap();
+                eq.process_planar(&ins, &mut outs).unwrap();
+                eq.process_planar_in_place(&mut outs).unwrap();
+                eq.set_channel_bands(0, &bands).unwrap();
+                eq.process_interleaved(&frames, &mut frames_out).unwrap();
+                eq.process_interleaved_in_place(&mut frames_out).unwrap();
+            }
+            assert_eq!(
+                allocations(),
+                before,
+                "{isa}, {channels} channels: allocated"
+            );
+        }
+    }
+}
+
 /// The loudness meter (not an audio processor, so not a kernel case): its
 /// process calls and readings, with and without true peak, every ISA.
 #[test]

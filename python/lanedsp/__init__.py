@@ -1249,8 +1249,9 @@ class Equalizer(_Lazy):
 
     ``eq(audio, sample_rate)`` is one-shot (from silent filter memory);
     ``eq.process(chunk, sample_rate)`` streams. Assigning :attr:`bands` or
-    :attr:`channel_bands` between calls keeps the filter memory (new
-    coefficients from the next sample, no crossfade). No latency.
+    :attr:`channel_bands` between :meth:`process` calls keeps the filter
+    memory and crossfades from the old filter's output to the new one's
+    over 10 ms, so a change makes no click. No latency.
     """
 
     def __init__(

@@ -385,3 +385,14 @@ pub fn process(sections: &[Coefficients], history: &mut [f32], input: &[f32], ou
         history[2 * k + 1] = pair[1];
     }
 }
+
+/// Frame `k` (from 0) of a crossfade of `len` frames between the outgoing
+/// filter's output `old` and the incoming filter's output `new`
+/// (docs/kernels.md, section 8): with `w = (k + 1) / len` rounded once to
+/// `f32`, `sanitize(fma(w, new - old, old))`. After frame `len - 1` the
+/// incoming filter's output is used alone.
+#[inline(always)]
+pub fn crossfade(old: f32, new: f32, k: usize, len: usize) -> f32 {
+    let w = (k + 1) as f32 / len as f32;
+    sanitize(w.mul_add(new - old, old))
+}
