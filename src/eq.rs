@@ -182,7 +182,11 @@ impl Equalizer {
     pub fn set_bands(&mut self, bands: &[Design]) -> Result<()> {
         let designed = self.design(bands)?;
         self.begin_fade();
-        self.bands.fill(designed);
+        for c in 0..self.channels() {
+            let old = self.bands[c].1;
+            self.bands[c] = designed;
+            self.silence_new_bands(c, old);
+        }
         self.rebuild();
         Ok(())
     }
@@ -192,7 +196,9 @@ impl Equalizer {
         let channel = params::channel_index(channel, self.channels())?;
         let designed = self.design(bands)?;
         self.begin_fade();
+        let old = self.bands[channel].1;
         self.bands[channel] = designed;
+        self.silence_new_bands(channel, old);
         self.rebuild();
         Ok(())
     }
@@ -237,6 +243,21 @@ impl Equalizer {
         fade.sections = self.sections;
         fade.len = self.crossfade;
         fade.done = 0;
+    }
+
+    /// Bands added to `channel` (it had `old`) start from silence: the
+    /// output history of each new section is zeroed. (A channel with fewer
+    /// bands than the largest count runs identity sections whose histories
+    /// hold copies of its output; rows past the bank's current count are
+    /// zeroed by [`Equalizer::rebuild`] when the bank grows.)
+    fn silence_new_bands(&mut self, channel: usize, old: usize) {
+        let new = self.bands[channel].1;
+        let slot = self.core.plan.slot(channel);
+        let state = &mut self.core.state;
+        for k in old..new.min(self.sections) {
+            state.row_mut(2 * k + 2)[slot] = 0.0;
+            state.row_mut(2 * k + 3)[slot] = 0.0;
+        }
     }
 
     /// Rewrites the parameter bank; resizes the banks (keeping the history

@@ -503,12 +503,16 @@ impl Model {
         let fade = self.started && self.len > 0;
         // Changes between the same two calls make one fade.
         let pending = self.channels[0].old.is_some() && self.done == 0;
-        for (ch, b) in self.channels.iter_mut().zip(bands) {
+        for ((ch, b), was) in self.channels.iter_mut().zip(bands).zip(&self.bands) {
             if fade && !pending {
                 ch.old = Some((ch.sections.clone(), ch.history.clone()));
             }
             ch.sections = padded(b, n);
             ch.history.resize(2 * (n + 1), 0.0);
+            // Bands added to a channel start from silence.
+            for k in was.len()..b.len() {
+                ch.history[2 * k + 2..2 * k + 4].fill(0.0);
+            }
         }
         if fade && !pending {
             self.done = 0;
