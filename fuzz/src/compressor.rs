@@ -75,7 +75,8 @@ fn signed(input: &mut Input, specials: &[f32], lo: f32, hi: f32) -> f32 {
     if input.byte() & 1 == 1 { -x } else { x }
 }
 
-fn time(input: &mut Input) -> Time {
+/// A time in any [`Time`] convention (valid or not), shared with the limiter.
+pub fn time(input: &mut Input) -> Time {
     let t = input.time();
     match input.byte() % 8 {
         0 => Time::FfmpegMs(t * 1000.0),

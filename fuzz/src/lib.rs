@@ -13,6 +13,8 @@
 //!   changes nothing ([`ApiCase`]).
 //! * [`envelope`]: the envelope follower as both.
 //! * [`compressor`]: the compressor as a [`Case`].
+//! * [`limiter`]: the lookahead limiter as a [`Case`].
+//! * [`eq`]: the equalizer as a [`Case`].
 //!
 //! A new processor needs a [`Case`] and an [`ApiCase`] implementation (its
 //! settings, its reference, its setters) and two three-line targets in
@@ -24,6 +26,8 @@ pub mod compressor;
 pub mod decode;
 pub mod differential;
 pub mod envelope;
+pub mod eq;
+pub mod limiter;
 
 pub use api::{ApiCase, api};
 pub use differential::{Case, Reference, differential};
