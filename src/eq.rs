@@ -104,6 +104,9 @@ pub const DEFAULT_CROSSFADE_SECONDS: f32 = 0.01;
 /// Longest crossfade, seconds.
 pub const MAX_CROSSFADE_SECONDS: f32 = 10.0;
 
+/// Most samples (frames times channels) a crossfade may span: its scratch.
+const MAX_CROSSFADE_FLOATS: usize = 1 << 26;
+
 impl Equalizer {
     /// An equalizer for `channels` channels at `sample_rate` Hz, every
     /// channel with the same `bands` (at most [`MAX_SECTIONS`]; none passes
@@ -148,7 +151,18 @@ impl Equalizer {
                 expected: "finite, from 0 to 10 seconds",
             });
         }
-        let frames = (f64::from(seconds) * f64::from(self.core.sample_rate)).round() as usize;
+        let frames = (f64::from(seconds) * f64::from(self.core.sample_rate)).round();
+        // The scratch holds `frames` frames of every channel: at most
+        // MAX_CROSSFADE_FLOATS floats (and `k + 1` stays exact in `f32`).
+        let floats = frames * self.channels() as f64;
+        if frames > f64::from(1u32 << 24) || floats > MAX_CROSSFADE_FLOATS as f64 {
+            return Err(crate::Error::Parameter {
+                name: "crossfade",
+                value: seconds,
+                expected: "at most 2^24 frames and 2^26 samples over all channels at this sample rate",
+            });
+        }
+        let frames = frames as usize;
         let need = frames.max(self.fade.len) * self.channels();
         if self.fade.scratch.len() < need {
             self.fade.scratch.resize(need, 0.0);

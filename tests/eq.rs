@@ -680,3 +680,27 @@ fn crossfade_smooths_a_gain_step() {
     );
     assert!(faded < 0.75 * abrupt, "{faded} vs {abrupt}");
 }
+
+/// A crossfade too long for the sample rate and channel count is a typed
+/// error, also from `new` (the default crossfade at a huge sample rate),
+/// never a panic or a huge allocation.
+#[test]
+fn huge_crossfades_are_errors() {
+    for fs in [1e12f32, 1e30, f32::MAX] {
+        assert!(matches!(
+            Equalizer::new(fs, 2, &[]),
+            Err(Error::Parameter {
+                name: "crossfade",
+                ..
+            })
+        ));
+    }
+    let eq = Equalizer::new(48_000.0, 1024, &[]).unwrap();
+    assert!(matches!(
+        eq.with_crossfade(10.0),
+        Err(Error::Parameter {
+            name: "crossfade",
+            ..
+        })
+    ));
+}
