@@ -401,23 +401,16 @@ fn reborrow<'b, 'i, 'o>(buffers: &'b mut Buffers<'_, 'i, 'o>) -> Buffers<'b, 'i,
 /// interleaved.
 fn copy_in(buffers: &Buffers<'_, '_, '_>, channels: usize, frames: usize, to: &mut [f32]) {
     let to = &mut to[..frames * channels];
+    let mut planar = |x: &[f32], c: usize| {
+        for (f, &v) in x[..frames].iter().enumerate() {
+            to[f * channels + c] = v;
+        }
+    };
     match buffers {
-        Buffers::Planar { input, .. } => {
-            for (c, x) in input.iter().enumerate() {
-                for (f, &v) in x[..frames].iter().enumerate() {
-                    to[f * channels + c] = v;
-                }
-            }
-        }
-        Buffers::PlanarInPlace { bufs } => {
-            for (c, x) in bufs.iter().enumerate() {
-                for (f, &v) in x[..frames].iter().enumerate() {
-                    to[f * channels + c] = v;
-                }
-            }
-        }
-        Buffers::Interleaved { input, .. } => to.copy_from_slice(&input[..frames * channels]),
-        Buffers::InterleavedInPlace { buf } => to.copy_from_slice(&buf[..frames * channels]),
+        Buffers::Planar { input, .. } => input.iter().enumerate().for_each(|(c, x)| planar(x, c)),
+        Buffers::PlanarInPlace { bufs } => bufs.iter().enumerate().for_each(|(c, x)| planar(x, c)),
+        Buffers::Interleaved { input: x, .. } => to.copy_from_slice(&x[..to.len()]),
+        Buffers::InterleavedInPlace { buf: x } => to.copy_from_slice(&x[..to.len()]),
     }
 }
 
@@ -432,29 +425,16 @@ fn mix_out(
     len: usize,
 ) {
     let frames = old.len() / channels;
-    let mix = |c: usize, y: &mut [f32]| {
-        for (f, y) in y[..frames].iter_mut().enumerate() {
-            *y = crossfade(old[f * channels + c], *y, done + f, len);
-        }
-    };
     match buffers {
-        Buffers::Planar { output, .. } => {
-            for (c, y) in output.iter_mut().enumerate() {
-                mix(c, y);
+        Buffers::Planar { output: ys, .. } | Buffers::PlanarInPlace { bufs: ys } => {
+            for (c, y) in ys.iter_mut().enumerate() {
+                for (f, y) in y[..frames].iter_mut().enumerate() {
+                    *y = crossfade(old[f * channels + c], *y, done + f, len);
+                }
             }
         }
-        Buffers::PlanarInPlace { bufs } => {
-            for (c, y) in bufs.iter_mut().enumerate() {
-                mix(c, y);
-            }
-        }
-        Buffers::Interleaved { output, .. } => {
-            for (i, y) in output[..frames * channels].iter_mut().enumerate() {
-                *y = crossfade(old[i], *y, done + i / channels, len);
-            }
-        }
-        Buffers::InterleavedInPlace { buf } => {
-            for (i, y) in buf[..frames * channels].iter_mut().enumerate() {
+        Buffers::Interleaved { output: ys, .. } | Buffers::InterleavedInPlace { buf: ys } => {
+            for (i, y) in ys[..old.len()].iter_mut().enumerate() {
                 *y = crossfade(old[i], *y, done + i / channels, len);
             }
         }
