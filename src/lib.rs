@@ -64,7 +64,7 @@ pub use lanedsp_kernels::reference::biquad::{
 };
 pub use lanedsp_kernels::tuning::CHUNK_MIN_FRAMES;
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
-pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD};
+pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD, MAX_LOOKAHEAD_FRAMES};
 pub use loudness::{Loudness, LoudnessMeter};
 pub use params::MAX_CHANNELS;
 pub use processor::Processor;

@@ -14,6 +14,11 @@ use lanedsp_kernels::{BlockKernel, Buffers, Isa, Plan};
 /// Longest lookahead, in seconds.
 pub const MAX_LOOKAHEAD: f32 = 0.05;
 
+/// Longest lookahead in frames: [`MAX_LOOKAHEAD`] at 768 kHz. At higher
+/// sample rates a lookahead of more frames is an error, so the history
+/// (about five rows per lookahead frame) stays bounded.
+pub const MAX_LOOKAHEAD_FRAMES: usize = 38_400;
+
 /// The settings of a [`Limiter`] (every channel shares them).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LimiterSettings {
@@ -151,8 +156,16 @@ impl Limiter {
         params::within("link_amount", s.link_amount, 0.0, 1.0, "in [0, 1]")?;
         s.release.coefficient("release", self.core.sample_rate)?;
         let fs = self.core.sample_rate;
+        let frames = (f64::from(s.lookahead) * f64::from(fs)).round();
+        if frames > MAX_LOOKAHEAD_FRAMES as f64 {
+            return Err(Error::Parameter {
+                name: "lookahead",
+                value: s.lookahead,
+                expected: "at most 38,400 frames (50 ms at 768 kHz) at this sample rate",
+            });
+        }
         let shape = LimiterShape {
-            lookahead: (f64::from(s.lookahead) * f64::from(fs)).round() as usize,
+            lookahead: frames as usize,
             phases: if s.true_peak {
                 truepeak::phases_for_rate(fs)
             } else {
@@ -223,13 +236,6 @@ impl Limiter {
         &self.settings
     }
 
-    /// The delay from input to output in frames: the lookahead, plus 6
-    /// frames with true peak. An impulse at frame 0 comes out at frame
-    /// `latency()`.
-    pub fn latency(&self) -> usize {
-        self.shape.latency()
-    }
-
     /// The current gain of each channel (linear, 1 when not limiting).
     pub fn gain(&self, channel: usize) -> Option<f32> {
         (channel < self.channels()).then(|| self.core.state.row(2)[self.core.plan.slot(channel)])
@@ -298,6 +304,11 @@ impl Processor for Limiter {
 
     fn isa(&self) -> Isa {
         self.core.isa()
+    }
+
+    /// The lookahead in frames, plus 6 frames with true peak.
+    fn latency(&self) -> usize {
+        self.shape.latency()
     }
 
     /// Empties the delay line and the window, and restores unity gain.

@@ -212,7 +212,10 @@ impl LoudnessMeter {
                 rows::write(&mut core.params, core.plan.slot(c), k, s);
             }
         }
-        let sub_frames = ((sample_rate.round() as usize) + 5) / 10;
+        // 100 ms rounded to whole frames; in f64 (exact below 2^50 Hz), so a
+        // huge sample rate saturates (one endless block) instead of
+        // overflowing.
+        let sub_frames = ((f64::from(sample_rate.round()) + 5.0) / 10.0).floor() as usize;
         let phases = phases_for_rate(sample_rate);
         let tp_len = if phases > 0 { HISTORY + CHUNK } else { 0 };
         Ok(LoudnessMeter {
@@ -482,7 +485,7 @@ impl LoudnessMeter {
         let sum: f64 = (0..have)
             .map(|i| prog.ring[((self.subs - 1 - i as u64) % 30) as usize])
             .sum();
-        sum / (subs * self.sub_frames) as f64
+        sum / (subs as f64 * self.sub_frames as f64)
     }
 
     /// Momentary loudness (LUFS) of the first programme (all channels,

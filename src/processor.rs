@@ -19,6 +19,12 @@ pub trait Processor {
     fn isa(&self) -> Isa;
     /// Returns every channel to its initial state.
     fn reset(&mut self);
+    /// The delay from input to output in frames: an impulse at input frame
+    /// 0 comes out at output frame `latency()` (0 for every processor
+    /// without lookahead). It changes only when settings change it.
+    fn latency(&self) -> usize {
+        0
+    }
     /// Processes one block in any layout.
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()>;
 

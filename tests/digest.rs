@@ -576,7 +576,7 @@ const FROZEN: [(&str, u64); 8] = [
     ("linked", 0xf2d1_3304_d123_2bc4),
     ("sidechain", 0x2f74_ab7c_a6e6_c294),
     ("stages", 0xcfd5_84a9_174f_59dc),
-    ("limiter", 0x4cb4_9eed_7dc0_e6de),
+    ("limiter", 0xe991_dabc_540f_4feb),
     ("equalizer", 0xb3a1_7f71_5f4d_294a),
     ("loudness", 0x991b_7c7f_a148_8a0b),
 ];

@@ -8,7 +8,7 @@ mod common;
 use common::cases::{limiter_reference, limiter_settings, link_groups};
 use common::{Layout, Planes, first_difference, isa_status, planes, rng, run};
 use lanedsp::advanced::LimiterInternals;
-use lanedsp::{Limiter, LimiterSettings, Processor, Time};
+use lanedsp::{Limiter, LimiterSettings, MAX_LOOKAHEAD, MAX_LOOKAHEAD_FRAMES, Processor, Time};
 use rand::RngExt;
 
 /// Every ISA against the reference, over random settings, groups, layouts
@@ -266,10 +266,71 @@ fn bad_settings_are_errors() {
     }
     assert_eq!(*lim.settings(), LimiterSettings::default());
     assert!(Limiter::new(0.0, 2, LimiterSettings::default()).is_err());
+    // A lookahead of more than MAX_LOOKAHEAD_FRAMES is refused, not
+    // allocated (or overflowed) at huge sample rates.
+    for fs in [1e9, 1e12, 1e30, f32::MAX] {
+        assert!(
+            Limiter::new(fs, 1, LimiterSettings::default()).is_err(),
+            "{fs}"
+        );
+    }
+    let zero = LimiterSettings {
+        lookahead: 0.0,
+        ..LimiterSettings::default()
+    };
+    assert!(Limiter::new(1e30, 1, zero).is_ok());
+    let at_limit = LimiterSettings {
+        lookahead: MAX_LOOKAHEAD,
+        ..LimiterSettings::default()
+    };
+    let lim768 = Limiter::new(768_000.0, 1, at_limit).expect("50 ms at 768 kHz");
+    assert_eq!(lim768.latency(), MAX_LOOKAHEAD_FRAMES);
     assert!(Limiter::new(48_000.0, 0, LimiterSettings::default()).is_err());
     assert!(lim.set_link_groups(&[vec![0, 5]]).is_err());
     let mut short = vec![0.0f32; 3];
     assert!(lim.flush_interleaved(&mut short).is_err());
     let mut odd = vec![0.0f32; 3];
     assert!(lim.process_interleaved_in_place(&mut odd).is_err());
+}
+
+/// A peak far above the ceiling (about 150 dB and more) in a linked group
+/// with instant release: the loud channel's frame sits at the ceiling and
+/// the quiet member gets the group's gain, not 0 (docs/kernels.md, section
+/// 10, steps 4 and 6; fuzz/regressions/limiter-gain-cancels-to-zero.md).
+#[test]
+fn huge_peaks_keep_normal_gains() {
+    let s = LimiterSettings {
+        ceiling_db: -1.0,
+        lookahead: 0.0,
+        release: Time::Seconds(0.0),
+        ..LimiterSettings::default()
+    };
+    let mut tested = Vec::new();
+    for isa in lanedsp::available_isas() {
+        let mut lim = Limiter::new(48_000.0, 2, s)
+            .and_then(|l| l.with_link_groups(&[vec![0, 1]]))
+            .and_then(|l| l.with_isa(isa))
+            .expect("valid");
+        let mut y = [0.0f32; 4];
+        lim.process_interleaved(&[1e30, 0.5, 1e30, 0.5], &mut y)
+            .expect("process");
+        let ceiling = 10f32.powf(-1.0 / 20.0);
+        for f in 0..2 {
+            assert!(
+                (y[2 * f] - ceiling).abs() <= 1e-6 * ceiling,
+                "{isa:?} {y:?}"
+            );
+            let quiet = y[2 * f + 1];
+            assert!(
+                quiet.is_normal() && quiet > 0.0 && quiet < 1e-18,
+                "{isa:?} {y:?}"
+            );
+        }
+        for c in 0..2 {
+            let g = lim.gain(c).expect("channel");
+            assert!(g.is_normal() && g > 0.0, "{isa:?} gain {c} = {g:e}");
+        }
+        tested.push(isa);
+    }
+    println!("huge peaks: ISAs exercised {tested:?}");
 }

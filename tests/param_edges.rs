@@ -249,3 +249,44 @@ fn per_channel_settings_match_settings_for_all() {
     let b = dc(&mut all, n, 0.5, 16);
     assert_eq!(bits(&a), bits(&b));
 }
+
+/// Every processor at huge (finite) sample rates: a typed error or a
+/// processor that runs, never a panic, an overflow or an allocation that
+/// grows with the rate (fuzz/regressions/limiter-huge-sample-rate.md,
+/// eq-huge-sample-rate.md).
+#[test]
+fn huge_sample_rates_never_panic() {
+    use lanedsp::{Band, EnvelopeFollower, Equalizer, Limiter, LimiterSettings, LoudnessMeter};
+    for fs in [1e9, 1e12, 1e19, 1e30, f32::MAX] {
+        let mut input = vec![0.5f32; 64];
+        input[7] = 4.0;
+        let mut out = vec![0.0f32; 64];
+        if let Ok(mut p) = Compressor::new(fs, 2, Settings::default()) {
+            p.process_interleaved(&input, &mut out).expect("process");
+        }
+        if let Ok(mut p) = EnvelopeFollower::new(fs, 2, Time::Seconds(0.01), Time::Seconds(0.1)) {
+            p.process_interleaved(&input, &mut out).expect("process");
+        }
+        if let Ok(mut p) = Limiter::new(fs, 2, LimiterSettings::default()) {
+            p.process_interleaved(&input, &mut out).expect("process");
+            assert!(out.iter().all(|y| y.abs() <= 1.0));
+        }
+        if let Ok(mut p) = Equalizer::new(
+            fs,
+            2,
+            &[Band::Peaking {
+                freq: 1000.0,
+                q: 1.0,
+                gain_db: 3.0,
+            }],
+        ) {
+            p.process_interleaved(&input, &mut out).expect("process");
+        }
+        if let Ok(mut m) = LoudnessMeter::new(fs, 2) {
+            m.process_interleaved(&input).expect("meter");
+            // 64 frames complete no 100 ms block at these rates.
+            assert_eq!(m.momentary(), f64::NEG_INFINITY);
+            assert!(m.true_peak(0).is_ok_and(|p| p >= 0.0));
+        }
+    }
+}

@@ -235,7 +235,8 @@ fn run<S: Lanes, const R: usize>(s: S, group: Group<'_>, tile: &mut [f32], frame
             let mut gmin = gs;
             link_min(s, &mut gmin, &block);
             for r in 0..R {
-                gs[r] = s.mul_add(amount[r], s.sub(gmin[r], gs[r]), gs[r]);
+                let toward = s.mul_add(amount[r], s.sub(gmin[r], gs[r]), gs[r]);
+                gs[r] = s.max(toward, gmin[r]);
             }
         }
         // Steps 5-7.
@@ -252,7 +253,8 @@ fn run<S: Lanes, const R: usize>(s: S, group: Group<'_>, tile: &mut [f32], frame
             if i == w - 1 {
                 suffixes(s, hist, rows, w, |row| h(row, r));
             }
-            level[r] = s.min(a, s.mul_add(release[r], s.sub(a, level[r]), level[r]));
+            let rise = s.min(a, s.mul_add(release[r], s.sub(a, level[r]), level[r]));
+            level[r] = s.max(rise, s.min(a, level[r]));
             let delayed = if d == 0 {
                 xs[r]
             } else {

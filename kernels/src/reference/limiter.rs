@@ -7,13 +7,13 @@
 //! 2. the peak `p = |x|`, or with true peak the largest of `|x[n - 6]|`,
 //!    `|x[n - 5]|` and the interpolated points between them;
 //! 3. the required gain `g = ceiling / max(p, ceiling)`;
-//! 4. linking: `g = fma(amount, gmin - g, g)`, `gmin` the smallest `g` of the
-//!    channel's link group;
+//! 4. linking: `g = max(fma(amount, gmin - g, g), gmin)`, `gmin` the smallest
+//!    `g` of the channel's link group;
 //! 5. `m`, the minimum of `g` over the last `W` frames, and `a`, the mean
 //!    of `m` over the last `W` frames (both as van Herk / Gil-Werman blocks
 //!    of `W` frames: a running prefix within the current block and the
 //!    previous block's suffixes), so `a <= g` at frame `n - W + 1`;
-//! 6. release: `r = min(a, fma(release, a - r, r))`;
+//! 6. release: `r = max(min(a, fma(release, a - r, r)), min(a, r))`;
 //! 7. the output `clamp(flush(x[n - D] * r), -ceiling, ceiling)`.
 
 use crate::reference::truepeak::{self, CENTRE, TAPS};
@@ -121,6 +121,18 @@ impl Limiter {
         }
     }
 
+    /// Replaces the channels' parameters (one per channel); the state stays,
+    /// as when the processor's settings change without a new shape.
+    pub fn set_params(&mut self, params: &[LimiterParams]) {
+        self.params.clear();
+        self.params.extend_from_slice(params);
+    }
+
+    /// Channel `channel`'s released gain `r` (step 6).
+    pub fn gain(&self, channel: usize) -> f32 {
+        self.channels[channel].gain
+    }
+
     /// Processes one frame in place: `frame[c]` is channel `c`.
     pub fn process_frame(&mut self, frame: &mut [f32]) {
         let shape = self.shape;
@@ -137,7 +149,7 @@ impl Limiter {
         for (c, x) in frame.iter_mut().enumerate() {
             let gmin = self.groups[c].iter().map(|&m| gs[m]).fold(1.0, min);
             let p = &self.params[c];
-            let g = p.amount.mul_add(gmin - gs[c], gs[c]);
+            let g = max(p.amount.mul_add(gmin - gs[c], gs[c]), gmin);
             *x = finish(&mut self.channels[c], p, shape, n, *x, g);
         }
         self.scratch = gs;
@@ -202,7 +214,10 @@ fn finish(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, n: u64, x: f
             ch.suf_m[k] = ch.cur_m[k] + ch.suf_m[k + 1];
         }
     }
-    ch.gain = min(a, p.release.mul_add(a - ch.gain, ch.gain));
+    ch.gain = max(
+        min(a, p.release.mul_add(a - ch.gain, ch.gain)),
+        min(a, ch.gain),
+    );
     let delayed = if d == 0 {
         x
     } else {
