@@ -39,6 +39,7 @@ mod envelope;
 mod eq;
 mod limiter;
 mod loudness;
+mod peak_hold;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
@@ -67,6 +68,7 @@ pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidec
 pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD, MAX_LOOKAHEAD_FRAMES};
 pub use loudness::{Loudness, LoudnessMeter};
 pub use params::MAX_CHANNELS;
+pub use peak_hold::{MAX_HOLD_FRAMES, PeakHold};
 pub use processor::Processor;
 pub use time::Time;
 

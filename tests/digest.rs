@@ -14,7 +14,8 @@
 use lanedsp::stages::{GainApply, GainComputer, GainSmoother, LevelDetector};
 use lanedsp::{
     Band, Buffers, Compressor, Detection, EnvelopeFollower, Equalizer, Isa, Limiter,
-    LimiterSettings, LinkMode, LoudnessMeter, Makeup, Mode, Processor, Settings, Sidechain, Time,
+    LimiterSettings, LinkMode, LoudnessMeter, Makeup, Mode, PeakHold, Processor, Settings,
+    Sidechain, Time,
 };
 
 /// FNV-1a over 32-bit words.
@@ -463,6 +464,20 @@ fn limiter(isa: Isa) -> u64 {
     d.0
 }
 
+/// The peak hold over the corpus: windows of 1 frame to longer than a tile.
+fn peak_hold(isa: Isa) -> u64 {
+    let mut d = Digest::new();
+    for (i, &channels) in COUNTS.iter().enumerate() {
+        let input = session(700 + i as u64, channels, FRAMES);
+        let hold = [0.0, 0.0005, 0.002, 0.01][i % 4];
+        let mut p = PeakHold::new(FS, channels, hold)
+            .and_then(|p| p.with_isa(isa))
+            .unwrap();
+        run(&mut |b, _| p.process(b).unwrap(), &input, None, &mut d);
+    }
+    d.0
+}
+
 /// The equalizer over the corpus: every band kind, cascades of 1 to 8
 /// sections, every channel its own bands.
 fn equalizer(isa: Isa) -> u64 {
@@ -570,7 +585,7 @@ fn loudness(isa: Isa) -> u64 {
 }
 
 /// The committed digests: `(processor, digest)`.
-const FROZEN: [(&str, u64); 8] = [
+const FROZEN: [(&str, u64); 9] = [
     ("envelope", 0xe861_cac3_28b4_eb71),
     ("compressor", 0x43ec_92e1_cca1_74e6),
     ("linked", 0xf2d1_3304_d123_2bc4),
@@ -579,12 +594,13 @@ const FROZEN: [(&str, u64); 8] = [
     ("limiter", 0xe991_dabc_540f_4feb),
     ("equalizer", 0xb3a1_7f71_5f4d_294a),
     ("loudness", 0x991b_7c7f_a148_8a0b),
+    ("peak_hold", 0xb5ca_5a00_14cd_532d),
 ];
 
 /// A corpus run: the digest of one processor family on one ISA.
 type Run = fn(Isa) -> u64;
 
-const RUNS: [(&str, Run); 8] = [
+const RUNS: [(&str, Run); 9] = [
     ("envelope", envelope),
     ("compressor", compressor),
     ("linked", linked),
@@ -593,6 +609,7 @@ const RUNS: [(&str, Run); 8] = [
     ("limiter", limiter),
     ("equalizer", equalizer),
     ("loudness", loudness),
+    ("peak_hold", peak_hold),
 ];
 
 /// Runs the corpus on every available ISA, `flush` setting the CPU's

@@ -36,6 +36,7 @@ macro_rules! every_case {
             compressor_sidechain: $crate::common::cases::Sidechained,
             limiter: $crate::common::cases::LimiterKernel,
             eq: $crate::common::cases::EqKernel,
+            peak_hold: $crate::common::cases::PeakHoldKernel,
         }
     };
 }
@@ -809,5 +810,36 @@ impl KernelCase for EqKernel {
                 y
             })
             .collect()
+    }
+}
+
+/// The peak hold over windows of 1 to 200 frames (shorter, as long as and
+/// longer than a 64-frame tile).
+pub struct PeakHoldKernel;
+
+impl KernelCase for PeakHoldKernel {
+    const NAME: &'static str = "peak_hold";
+    type Settings = (usize, usize);
+    type Proc = lanedsp::PeakHold;
+
+    fn settings(rng: &mut impl RngExt, channels: usize) -> (usize, usize) {
+        (channels, rng.random_range(1..=200))
+    }
+    fn build(isa: Isa, &(channels, window): &(usize, usize)) -> lanedsp::PeakHold {
+        let p = lanedsp::PeakHold::new(48_000.0, channels, window as f32 / 48_000.0)
+            .and_then(|p| p.with_isa(isa))
+            .expect("valid settings");
+        assert_eq!(p.window(), window);
+        p
+    }
+    fn streaming(proc: lanedsp::PeakHold) -> lanedsp::PeakHold {
+        proc
+    }
+    fn reference(&(_, window): &(usize, usize), input: &Planes, _key: Option<&Planes>) -> Planes {
+        let mut out = input.clone();
+        for ch in &mut out {
+            reference::peak_hold::PeakHold::new(window).process(ch);
+        }
+        out
     }
 }

@@ -9,6 +9,7 @@ pub mod db;
 pub mod dynamics;
 pub mod envelope;
 pub mod limiter;
+pub mod peak_hold;
 pub mod truepeak;
 
 use crate::lanes::Lanes;

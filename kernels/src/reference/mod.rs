@@ -12,6 +12,7 @@ pub mod dynamics;
 pub mod envelope;
 pub mod limiter;
 pub mod loudness;
+pub mod peak_hold;
 pub mod truepeak;
 
 use crate::policy::{INPUT_CEIL, INPUT_FLOOR, STATE_FLUSH};
