@@ -16,6 +16,14 @@
 use crate::isa::Isa;
 use crate::job::LaneJob;
 
+/// Keeps [`Lanes`] implemented by this crate's tokens only: a token
+/// outside `arch/` could claim an ISA the CPU lacks, or an operation with
+/// other bits.
+pub(crate) mod sealed {
+    /// Implemented by the tokens in `arch/`.
+    pub trait Sealed {}
+}
+
 /// A token for one ISA's registers of `f32` lanes.
 ///
 /// All float operations are IEEE 754 binary32 with round-to-nearest-even;
@@ -24,7 +32,9 @@ use crate::job::LaneJob;
 /// unspecified and may differ between ISAs (hardware and the compiler may
 /// propagate either operand's); every kernel sanitizes its inputs so that no
 /// NaN reaches its arithmetic, its state or its output.
-pub trait Lanes: Copy + Send + Sync + 'static {
+///
+/// Sealed: only the tokens of `arch/` implement it.
+pub trait Lanes: sealed::Sealed + Copy + Send + Sync + 'static {
     /// One register of [`Lanes::LANES`] `f32` values.
     type V: Copy + core::fmt::Debug;
     /// One register of [`Lanes::LANES`] booleans.

@@ -47,6 +47,8 @@ fn zip<T: Copy, U: Copy + Default>(a: [T; 4], b: [T; 4], f: impl Fn(T, T) -> U) 
     out
 }
 
+impl crate::lanes::sealed::Sealed for Scalar {}
+
 impl Lanes for Scalar {
     type V = F4;
     type M = M4;

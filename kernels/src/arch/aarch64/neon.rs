@@ -33,6 +33,8 @@ fn entry<J: LaneJob>(s: Neon, job: J) -> J::Output {
     job.run(s)
 }
 
+impl crate::lanes::sealed::Sealed for Neon {}
+
 impl Lanes for Neon {
     type V = float32x4_t;
     type M = uint32x4_t;

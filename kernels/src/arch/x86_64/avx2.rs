@@ -54,6 +54,8 @@ fn prefix_mask(s: V3, n: usize) -> __m256i {
     )
 }
 
+impl crate::lanes::sealed::Sealed for Avx2 {}
+
 impl Lanes for Avx2 {
     type V = __m256;
     type M = __m256;

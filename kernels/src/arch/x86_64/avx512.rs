@@ -79,6 +79,8 @@ fn prefix_mask(n: usize) -> __mmask16 {
     ((1u32 << n.min(16)) - 1) as __mmask16
 }
 
+impl crate::lanes::sealed::Sealed for Avx512 {}
+
 impl Lanes for Avx512 {
     type V = __m512;
     type M = __mmask16;
