@@ -1225,6 +1225,17 @@ def _check_bands(bands: List[Band], sample_rate: Optional[float], where: str) ->
             raise ValueError(f"{where}[{i}] {band!r}: {err}") from None
 
 
+def _crossfade_ms(value: Any) -> float:
+    """A crossfade length in milliseconds, checked: a real number in
+    [0, 10000]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"crossfade_ms must be a number, got {type(value).__name__}")
+    ms = float(value)
+    if not 0.0 <= ms <= 10_000.0:
+        raise ValueError(f"crossfade_ms must be in [0, 10000], got {ms!r}")
+    return ms
+
+
 class Equalizer(_Lazy):
     """Parametric equalizer: per channel, a cascade of up to
     :data:`MAX_BANDS` (8) biquad bands (RBJ Audio EQ Cookbook designs, or raw
@@ -1245,13 +1256,15 @@ class Equalizer(_Lazy):
             of a track (channel ``c`` of every track gets
             ``channel_bands[c]``); the audio must then have
             ``len(channel_bands)`` channels per track.
+        crossfade_ms: how long a band change crossfades, in milliseconds,
+            from 0 (at once) to 10,000; 10 by default.
         isa: force an ISA; ``None`` uses :func:`lanedsp.isa`.
 
     ``eq(audio, sample_rate)`` is one-shot (from silent filter memory);
     ``eq.process(chunk, sample_rate)`` streams. Assigning :attr:`bands` or
     :attr:`channel_bands` between :meth:`process` calls keeps the filter
     memory and crossfades from the old filter's output to the new one's
-    over 10 ms, so a change makes no click. No latency.
+    over ``crossfade_ms``, so a change makes no click. No latency.
     """
 
     def __init__(
@@ -1260,9 +1273,11 @@ class Equalizer(_Lazy):
         sample_rate: Optional[float] = None,
         *,
         channel_bands: Optional[Sequence[Sequence[BandSpec]]] = None,
+        crossfade_ms: float = 10.0,
         isa: Optional[str] = None,
     ) -> None:
         super().__init__(isa)
+        self._crossfade_ms = _crossfade_ms(crossfade_ms)
         self._sample_rate = None if sample_rate is None else _sample_rate(sample_rate)
         self._bands: List[Band] = _band_list(bands, "bands")
         _check_bands(self._bands, self._sample_rate, "bands")
@@ -1313,7 +1328,9 @@ class Equalizer(_Lazy):
 
     def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
         self._check_channels(channels)
-        proc = _lanedsp.Equalize(sample_rate, tracks * channels, [], self._isa)
+        proc = _lanedsp.Equalize(
+            sample_rate, tracks * channels, [], self._isa, self._crossfade_ms / 1000.0
+        )
         try:
             self._configure(proc, tracks, channels)
         except ValueError as err:
@@ -1369,6 +1386,19 @@ class Equalizer(_Lazy):
                 raise
 
     @property
+    def crossfade_ms(self) -> float:
+        """How long a band change crossfades, in milliseconds (0: at once);
+        assigning applies to later changes."""
+        return self._crossfade_ms
+
+    @crossfade_ms.setter
+    def crossfade_ms(self, value: float) -> None:
+        ms = _crossfade_ms(value)
+        if self._proc is not None:
+            self._proc.set_crossfade(ms / 1000.0)
+        self._crossfade_ms = ms
+
+    @property
     def sample_rate(self) -> Optional[float]:
         """The default sample rate given to the constructor, or None."""
         return self._sample_rate
@@ -1414,7 +1444,8 @@ class Equalizer(_Lazy):
             what = f"bands={self._bands!r}"
         else:
             what = f"channel_bands={self._channel_bands!r}"
-        return f"lanedsp.Equalizer({what}{sr}, isa={self.isa!r})"
+        fade = "" if self._crossfade_ms == 10.0 else f", crossfade_ms={self._crossfade_ms:g}"
+        return f"lanedsp.Equalizer({what}{sr}{fade}, isa={self.isa!r})"
 
 
 # --------------------------------------------------------------------------

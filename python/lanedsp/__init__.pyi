@@ -286,8 +286,14 @@ class Equalizer:
         sample_rate: Optional[float] = None,
         *,
         channel_bands: Optional[Sequence[Sequence[BandSpec]]] = None,
+        crossfade_ms: float = 10.0,
         isa: Optional[IsaName] = None,
     ) -> None: ...
+    @property
+    def crossfade_ms(self) -> float:
+        """How long a band change crossfades, in ms; assigning applies to later changes."""
+    @crossfade_ms.setter
+    def crossfade_ms(self, value: float) -> None: ...
     @property
     def bands(self) -> List[Band]:
         """The bands of every channel; assigning keeps the filter memory."""

@@ -809,22 +809,39 @@ struct Equalize {
 #[pymethods]
 impl Equalize {
     /// An equalizer for `channels` channels at `sample_rate` Hz, every
-    /// channel with `bands` (a list of `(kind, numbers)`), on `isa`
-    /// (`None`: the process-wide selection).
+    /// channel with `bands` (a list of `(kind, numbers)`), band changes
+    /// crossfading over `crossfade` seconds (`None`: the library's 10 ms),
+    /// on `isa` (`None`: the process-wide selection).
     #[new]
-    #[pyo3(signature = (sample_rate, channels, bands, isa=None))]
+    #[pyo3(signature = (sample_rate, channels, bands, isa=None, crossfade=None))]
     fn new(
         sample_rate: f32,
         channels: usize,
         bands: Vec<BandArg>,
         isa: Option<&str>,
+        crossfade: Option<f32>,
     ) -> PyResult<Self> {
         let isa = parse_isa(isa)?;
         let designs = band_designs(sample_rate, &bands)?;
         let inner = Equalizer::new(sample_rate, channels, &designs)
             .and_then(|e| e.with_isa(isa))
+            .and_then(|e| match crossfade {
+                Some(seconds) => e.with_crossfade(seconds),
+                None => Ok(e),
+            })
             .map_err(value_error)?;
         Ok(Equalize { inner })
+    }
+
+    /// Sets the crossfade of later band changes, in seconds (0: at once).
+    fn set_crossfade(&mut self, seconds: f32) -> PyResult<()> {
+        self.inner.set_crossfade(seconds).map_err(value_error)
+    }
+
+    /// Frames of the crossfade a band change starts.
+    #[getter]
+    fn crossfade_frames(&self) -> usize {
+        self.inner.crossfade_frames()
     }
 
     /// Processes flat `float32` buffers of `self.channels` channels:

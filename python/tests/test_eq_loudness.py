@@ -307,6 +307,33 @@ def test_changing_bands_keeps_the_memory():
     assert eq.channel_bands == [BANDS, BANDS[:2]]
 
 
+def test_crossfade_ms():
+    audio = program((2, 4000), seed=3)
+    new = [lanedsp.Band("peaking", 1000, 1, 12)]
+    outs = {}
+    for ms in (0, 10, 5):
+        eq = lanedsp.Equalizer(BANDS, crossfade_ms=ms if ms != 5 else 0)
+        if ms == 5:
+            eq.crossfade_ms = 5  # assigned before the change it applies to
+        assert eq.crossfade_ms == ms
+        eq.process(audio[:, :1500], SR)
+        eq.bands = new
+        outs[ms] = eq.process(audio[:, 1500:], SR)
+    # The new filter's memory runs the same way in each: the outputs differ
+    # only while a fade lasts (10 ms, 5 ms), and a fade of 0 switches at once.
+    for ms in (10, 5):
+        fade = round(ms * SR / 1000)
+        assert not np.array_equal(outs[ms][:, :fade], outs[0][:, :fade])
+        np.testing.assert_array_equal(outs[ms][:, fade:], outs[0][:, fade:])
+    assert "crossfade_ms=5" in repr(eq)
+    for bad, err in ((-1, ValueError), (20_000, ValueError), (float("nan"), ValueError), ("10", TypeError)):
+        with pytest.raises(err, match="crossfade_ms"):
+            lanedsp.Equalizer(BANDS, crossfade_ms=bad)
+        with pytest.raises(err, match="crossfade_ms"):
+            eq.crossfade_ms = bad
+    assert eq.crossfade_ms == 5
+
+
 def test_eq_bad_input_raises():
     with pytest.raises(ValueError, match="unknown band kind"):
         lanedsp.Band("wah", 1000)
