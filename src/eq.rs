@@ -2,7 +2,7 @@
 //! many channels at once.
 
 use crate::core::{Core, core_methods};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
@@ -199,6 +199,34 @@ impl Equalizer {
         for c in 0..self.channels() {
             let old = self.bands[c].1;
             self.bands[c] = designed;
+            self.silence_new_bands(c, old);
+        }
+        self.rebuild();
+        Ok(())
+    }
+
+    /// Sets every channel's own bands at once (`bands[c]` for channel `c`,
+    /// one list per channel), from the next sample on: the same as
+    /// [`Equalizer::set_channel_bands`] for each channel between the same
+    /// two process calls, in one pass over the banks instead of one per
+    /// channel. Nothing changes on error. Allocates (not for a real-time
+    /// thread).
+    pub fn set_bands_per_channel<B: AsRef<[Design]>>(&mut self, bands: &[B]) -> Result<()> {
+        if bands.len() != self.channels() {
+            return Err(Error::Parameter {
+                name: "bands per channel",
+                value: bands.len() as f32,
+                expected: "one list of bands per channel",
+            });
+        }
+        let designed = bands
+            .iter()
+            .map(|b| self.design(b.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        self.begin_fade();
+        for (c, d) in designed.into_iter().enumerate() {
+            let old = self.bands[c].1;
+            self.bands[c] = d;
             self.silence_new_bands(c, old);
         }
         self.rebuild();

@@ -366,7 +366,7 @@ impl LoudnessMeter {
             for (f, frame) in now.chunks_exact(ch).enumerate() {
                 self.scratch[f * ch..(f + 1) * ch].copy_from_slice(frame);
             }
-            self.chunk(n);
+            self.chunk(n)?;
             rest = later;
         }
         Ok(())
@@ -399,7 +399,7 @@ impl LoudnessMeter {
                     self.scratch[f * ch + c] = v;
                 }
             }
-            self.chunk(n);
+            self.chunk(n)?;
             at += n;
         }
         Ok(())
@@ -407,8 +407,10 @@ impl LoudnessMeter {
 
     /// K-weights the `n` frames in the scratch (in lanes), accumulates
     /// their squares, sample peaks and true peaks (in lanes), and closes
-    /// the sub-block when it is full.
-    fn chunk(&mut self, n: usize) {
+    /// the sub-block when it is full. The K-weighting cannot fail (the
+    /// meter's banks and scratch match its plan); if it did, the error
+    /// would be returned, with this chunk's peaks already counted.
+    fn chunk(&mut self, n: usize) -> Result<()> {
         let ch = self.channels();
         let buf = &mut self.scratch[..n * ch];
         let row_len = HISTORY + CHUNK;
@@ -438,8 +440,7 @@ impl LoudnessMeter {
             });
         }
         self.core
-            .execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)
-            .expect("the meter's banks and scratch match its plan");
+            .execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)?;
         for frame in self.scratch[..n * ch].chunks_exact(ch) {
             for (s, &y) in self.sums.iter_mut().zip(frame) {
                 let y = f64::from(y);
@@ -450,6 +451,7 @@ impl LoudnessMeter {
         if self.filled == self.sub_frames {
             self.close_sub_block();
         }
+        Ok(())
     }
 
     fn close_sub_block(&mut self) {

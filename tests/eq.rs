@@ -704,3 +704,48 @@ fn huge_crossfades_are_errors() {
         })
     ));
 }
+
+/// `set_bands_per_channel` is `set_channel_bands` for each channel between
+/// the same two calls, bit for bit (crossfade included), and a list of the
+/// wrong length or with a bad band changes nothing.
+#[test]
+fn bands_per_channel_equal_one_channel_at_a_time() {
+    let mut r = rng(41);
+    let channels = 5;
+    let input = planes(&mut r, channels, 3_000, 0.01);
+    let first: Vec<Band> = (0..3).map(|_| random_band(&mut r)).collect();
+    let lists: Vec<Vec<Band>> = random_bands(&mut r, channels);
+    let (head, tail) = (slice(&input, 0..1_000), slice(&input, 1_000..3_000));
+    let mut one = Equalizer::new(EQ_RATE, channels, &first).expect("valid");
+    let mut all = one.clone();
+    let mut outs = Vec::new();
+    for (i, eq) in [&mut one, &mut all].into_iter().enumerate() {
+        let mut y = run(eq, Layout::Planar, &head);
+        if i == 0 {
+            for (c, bands) in lists.iter().enumerate() {
+                eq.set_channel_bands(c, bands).expect("valid");
+            }
+        } else {
+            eq.set_bands_per_channel(&lists).expect("valid");
+        }
+        let rest = run(eq, Layout::Planar, &tail);
+        for (a, b) in y.iter_mut().zip(rest) {
+            a.extend(b);
+        }
+        outs.push(y);
+    }
+    assert_eq!(first_difference(&outs[0], &outs[1]), None);
+    let before: Vec<Vec<Coefficients>> = (0..channels)
+        .map(|c| all.bands(c).expect("channel").to_vec())
+        .collect();
+    assert!(all.set_bands_per_channel(&lists[..channels - 1]).is_err());
+    let mut bad = lists.clone();
+    bad[2].push(Band::LowPass {
+        freq: 30_000.0,
+        q: 0.7,
+    });
+    assert!(all.set_bands_per_channel(&bad).is_err());
+    for (c, b) in before.iter().enumerate() {
+        assert_eq!(all.bands(c).expect("channel"), &b[..]);
+    }
+}

@@ -531,9 +531,12 @@ struct Cut {
     ahead: usize,
 }
 
-/// One group over its frames, as one job. Each kernel step is compiled once
-/// here: the partial last register and the key are runtime choices (the key
-/// defaults to the input itself), a predictable branch per frame.
+/// One group over its frames, as one job: the skewed schedule for a
+/// one-register group of a two-middle-pass kernel, runs of `RUN_FRAMES`
+/// frames pass by pass for other multi-pass kernels, and for single-pass
+/// kernels either one prefetching loop with runtime choices (blocks of
+/// several groups) or one loop per combination of separate input and key,
+/// with no per-frame choice but the partial last register.
 #[inline(always)]
 fn direct_group<S: Lanes, K: LaneKernel, const N: usize>(
     s: S,
@@ -1097,7 +1100,7 @@ impl Planes for [&mut [f32]] {
 /// hardware prefetchers follow (docs/design.md, "The driver").
 #[inline(always)]
 fn prefetch_next<S: Lanes>(s: S, plane: &[f32], span: &Span<'_>) {
-    // One tile ahead: two or more measured slower (docs/design.md).
+    // One tile ahead.
     let start = span.frames.end;
     let end = plane.len().min(start + span.frames.len());
     let mut at = start;

@@ -1314,17 +1314,17 @@ class Equalizer(_Lazy):
             proc.set_bands(self._args(self._bands))
             return
         self._check_channels(channels)
-        first = self._channel_bands[0]
-        for c, bands in enumerate(self._channel_bands):
-            try:
-                if c == 0:
-                    proc.set_bands(self._args(first))
-                elif bands != first:
-                    args = self._args(bands)
-                    for t in range(tracks):
-                        proc.set_channel_bands(t * channels + c, args)
-            except ValueError as err:
-                raise ValueError(f"channel_bands[{c}] at {proc.sample_rate:g} Hz: {err}") from None
+        args = [self._args(bands) for bands in self._channel_bands]
+        try:
+            proc.set_bands_per_channel(args * tracks)
+        except ValueError as err:
+            # "channel k: ..." names a channel of the whole batch.
+            msg = str(err)
+            k, _, rest = msg[len("channel ") :].partition(": ")
+            if msg.startswith("channel ") and k.isdigit():
+                c = int(k) % channels
+                raise ValueError(f"channel_bands[{c}] at {proc.sample_rate:g} Hz: {rest}") from None
+            raise ValueError(f"channel_bands at {proc.sample_rate:g} Hz: {msg}") from None
 
     def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
         self._check_channels(channels)

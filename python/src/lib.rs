@@ -874,6 +874,24 @@ impl Equalize {
         self.inner.set_bands(&designs).map_err(value_error)
     }
 
+    /// Sets each channel's own bands (`bands[c]` for channel `c`, one list
+    /// per channel) from the next sample on, in one change; the error
+    /// names the first bad channel (nothing changes on error).
+    fn set_bands_per_channel(&mut self, bands: Vec<Vec<BandArg>>) -> PyResult<()> {
+        let rate = self.inner.sample_rate();
+        let designs = bands
+            .iter()
+            .enumerate()
+            .map(|(c, b)| {
+                band_designs(rate, b)
+                    .map_err(|e| PyValueError::new_err(format!("channel {c}: {e}")))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner
+            .set_bands_per_channel(&designs)
+            .map_err(value_error)
+    }
+
     /// Sets the bands of one channel from the next sample on.
     fn set_channel_bands(&mut self, channel: usize, bands: Vec<BandArg>) -> PyResult<()> {
         let designs = band_designs(self.inner.sample_rate(), &bands)?;
