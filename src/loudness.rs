@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::params;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
 use lanedsp_kernels::generic::truepeak::{HISTORY, Scan};
+use lanedsp_kernels::job::Native;
 use lanedsp_kernels::reference::loudness::{k_weighting, lufs, power};
 use lanedsp_kernels::reference::truepeak::phases_for_rate;
 use lanedsp_kernels::reference::{magnitude, max, sanitize};
@@ -412,41 +413,60 @@ impl LoudnessMeter {
     /// would be returned, with this chunk's peaks already counted.
     fn chunk(&mut self, n: usize) -> Result<()> {
         let ch = self.channels();
-        let buf = &mut self.scratch[..n * ch];
         let row_len = HISTORY + CHUNK;
-        if self.phases == 0 {
-            for frame in buf.chunks_exact(ch) {
-                for (p, &x) in self.peaks.iter_mut().zip(frame) {
-                    *p = p.max(magnitude(x));
+        let LoudnessMeter {
+            core,
+            scratch,
+            peaks,
+            tp_rows,
+            tp_peaks,
+            sums,
+            phases,
+            ..
+        } = self;
+        let buf = &mut scratch[..n * ch];
+        // The per-sample loops run as native jobs: compiled with the ISA's
+        // features, so the compiler vectorizes them across channels (the
+        // same operations per channel in the same order: the same bits).
+        if *phases == 0 {
+            core.engine.run_job(Native(|| {
+                for frame in buf.chunks_exact(ch) {
+                    for (p, &x) in peaks.iter_mut().zip(frame) {
+                        *p = p.max(magnitude(x));
+                    }
                 }
-            }
+            }));
         } else {
             // One pass: each sanitized sample into its channel's row, and
             // its magnitude (`|sanitize(x)|` is `magnitude(x)`, bit for
             // bit) into the sample peak.
-            for (f, frame) in buf.chunks_exact(ch).enumerate() {
-                let rows = self.tp_rows[HISTORY + f..].iter_mut().step_by(row_len);
-                for ((p, &x), y) in self.peaks.iter_mut().zip(frame).zip(rows) {
-                    *y = sanitize(x);
-                    *p = p.max(y.abs());
+            core.engine.run_job(Native(|| {
+                for (f, frame) in buf.chunks_exact(ch).enumerate() {
+                    let rows = tp_rows[HISTORY + f..].iter_mut().step_by(row_len);
+                    for ((p, &x), y) in peaks.iter_mut().zip(frame).zip(rows) {
+                        *y = sanitize(x);
+                        *p = p.max(y.abs());
+                    }
                 }
-            }
-            self.core.engine.run_job(Scan {
-                phases: self.phases,
-                rows: &mut self.tp_rows,
+            }));
+            core.engine.run_job(Scan {
+                phases: *phases,
+                rows: tp_rows,
                 row_len,
                 frames: n,
-                peaks: &mut self.tp_peaks,
+                peaks: tp_peaks,
             });
         }
-        self.core
-            .execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)?;
-        for frame in self.scratch[..n * ch].chunks_exact(ch) {
-            for (s, &y) in self.sums.iter_mut().zip(frame) {
-                let y = f64::from(y);
-                *s += y * y;
+        core.execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)?;
+        let buf = &scratch[..n * ch];
+        core.engine.run_job(Native(|| {
+            for frame in buf.chunks_exact(ch) {
+                for (s, &y) in sums.iter_mut().zip(frame) {
+                    let y = f64::from(y);
+                    *s += y * y;
+                }
             }
-        }
+        }));
         self.filled += n;
         if self.filled == self.sub_frames {
             self.close_sub_block();
