@@ -15,6 +15,8 @@
 //! * [`compressor`]: the compressor as a [`Case`].
 //! * [`limiter`]: the lookahead limiter as a [`Case`].
 //! * [`eq`]: the equalizer as a [`Case`].
+//! * [`peak_hold`]: the peak hold as a [`Case`] (the smallest one: no
+//!   setters, no state to compare).
 //!
 //! A new processor needs a [`Case`] and an [`ApiCase`] implementation (its
 //! settings, its reference, its setters) and two three-line targets in
@@ -28,6 +30,7 @@ pub mod differential;
 pub mod envelope;
 pub mod eq;
 pub mod limiter;
+pub mod peak_hold;
 
 pub use api::{ApiCase, api};
 pub use differential::{Case, Reference, differential};
