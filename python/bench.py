@@ -9,7 +9,11 @@ arrays (run by hand, not in the tests):
 - lanedsp, every track's channels in the lanes of one call.
 
     target/py-venv/bin/pip install numba pedalboard
+    (cd python && VIRTUAL_ENV=$PWD/../target/py-venv ../target/py-venv/bin/maturin develop --release)
     target/py-venv/bin/python python/bench.py [--repeats 5] [--quick]
+
+It refuses the test-profile build that python/run-tests installs (debug
+assertions on): figures come from a release build only.
 
 Figures are Msamples/s per sample-channel (best of the repeats, after one
 untimed warm-up call; Numba's JIT compile time is reported on its own), and
@@ -146,6 +150,13 @@ def main():
     scale = 0.1 if args.quick else 1.0
 
     import lanedsp
+    from lanedsp import _lanedsp
+
+    if not _lanedsp.RELEASE_BUILD:
+        sys.exit(
+            "bench.py: lanedsp is a test-profile build (python/run-tests installs one); "
+            "build a release first: cd python && maturin develop --release"
+        )
 
     try:
         import numba

@@ -1065,6 +1065,8 @@ fn _lanedsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Meter>()?;
     m.add_function(wrap_pyfunction!(design_band, m)?)?;
     m.add("MAX_BANDS", MAX_BANDS)?;
+    // False in the test-profile build of python/run-tests (debug assertions on).
+    m.add("RELEASE_BUILD", !cfg!(debug_assertions))?;
     m.add("MAX_LOOKAHEAD_MS", lanedsp::MAX_LOOKAHEAD * 1000.0)?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(isa, m)?)?;

@@ -21,6 +21,8 @@ def test_module_surface():
     assert lanedsp.Compressor(isa="scalar").isa == "scalar"
     assert "Compressor" in repr(lanedsp.Compressor())
     assert lanedsp.Compressor.__doc__ and lanedsp.EnvelopeFollower.process.__doc__
+    # What bench.py checks: run-tests installs a dev build, `maturin develop --release` a release.
+    assert isinstance(lanedsp._lanedsp.RELEASE_BUILD, bool)
 
 
 @pytest.mark.parametrize("kind", KINDS)
