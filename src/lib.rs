@@ -49,6 +49,7 @@ struct ReadmeDoctests;
 mod error;
 mod params;
 mod processor;
+mod sequential;
 pub mod stages;
 mod time;
 

@@ -5,10 +5,12 @@ use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::params;
 use crate::processor::Processor;
+use crate::sequential::PerChannel;
 use crate::time::Time;
 use lanedsp_kernels::generic::limiter::Limiter as LimiterKernel;
-use lanedsp_kernels::reference::limiter::{LimiterParams, LimiterShape};
+use lanedsp_kernels::reference::limiter::{Limiter as Sequential, LimiterParams, LimiterShape};
 use lanedsp_kernels::reference::truepeak;
+use lanedsp_kernels::tuning::LIMITER_SEQUENTIAL_CHANNELS;
 use lanedsp_kernels::{BlockKernel, Buffers, Isa, Plan};
 
 /// Longest lookahead, in seconds.
@@ -89,6 +91,17 @@ pub struct Limiter {
     settings: LimiterSettings,
     shape: LimiterShape,
     groups: Vec<Vec<usize>>,
+    /// A one-channel reference per channel when the channels are few and
+    /// unlinked, for the sequential route ([`LIMITER_SEQUENTIAL_CHANNELS`]),
+    /// else empty.
+    sequential: Vec<Sequential>,
+}
+
+impl PerChannel for [Sequential] {
+    #[inline(always)]
+    fn process(&mut self, channel: usize, samples: &mut [f32]) {
+        self[channel].process_mono(samples);
+    }
 }
 
 fn db_to_gain(db: f32) -> f32 {
@@ -107,6 +120,7 @@ impl Limiter {
                 phases: 0,
             },
             groups: Vec::new(),
+            sequential: Vec::new(),
         };
         limiter.set_settings(settings)?;
         Ok(limiter)
@@ -187,6 +201,20 @@ impl Limiter {
         let words = (LimiterKernel::PARAM_WORDS, LimiterKernel::STATE_WORDS);
         self.core
             .reallocate(words, LimiterKernel::history_rows(self.shape));
+        let channels = self.channels();
+        let unlinked = self.groups.iter().all(|g| g.len() <= 1);
+        self.sequential.clear();
+        if channels <= LIMITER_SEQUENTIAL_CHANNELS && unlinked {
+            // Parameters are set by `write_params`.
+            let p = LimiterParams {
+                ceiling: 1.0,
+                gain: 1.0,
+                release: 0.0,
+                amount: 0.0,
+            };
+            let one = || Sequential::new(self.shape, vec![p], &[]);
+            self.sequential.extend((0..channels).map(|_| one()));
+        }
         self.write_params()?;
         self.reset();
         Ok(())
@@ -206,6 +234,9 @@ impl Limiter {
         for slot in 0..plan.slots() {
             let block = plan.block(slot);
             LimiterKernel::write_params(params, slot, &p, block, self.shape);
+        }
+        for channel in &mut self.sequential {
+            channel.set_params(std::slice::from_ref(&p));
         }
         Ok(())
     }
@@ -238,6 +269,9 @@ impl Limiter {
 
     /// The current gain of each channel (linear, 1 when not limiting).
     pub fn gain(&self, channel: usize) -> Option<f32> {
+        if let Some(sequential) = self.sequential.get(channel) {
+            return Some(sequential.gain(0));
+        }
         (channel < self.channels()).then(|| self.core.state.row(2)[self.core.plan.slot(channel)])
     }
 
@@ -316,9 +350,16 @@ impl Processor for Limiter {
         let Core { state, history, .. } = &mut self.core;
         LimiterKernel::reset(state, history.bank_mut(), self.shape);
         history.rewind();
+        for channel in &mut self.sequential {
+            channel.reset();
+        }
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        self.core.run_block::<LimiterKernel>(buffers, None)
+        if self.sequential.is_empty() {
+            self.core.run_block::<LimiterKernel>(buffers, None)
+        } else {
+            self.core.run_per_channel(buffers, &mut self.sequential[..])
+        }
     }
 }

@@ -3,7 +3,10 @@
 use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::processor::Processor;
+use crate::sequential::PerChannel;
 use lanedsp_kernels::generic::peak_hold::PeakHold as Kernel;
+use lanedsp_kernels::reference::peak_hold::PeakHold as Sequential;
+use lanedsp_kernels::tuning::PEAK_HOLD_SEQUENTIAL_CHANNELS;
 use lanedsp_kernels::{BlockKernel, Buffers, Isa};
 
 /// Longest hold window in frames (one second at 192 kHz).
@@ -29,6 +32,16 @@ pub const MAX_HOLD_FRAMES: usize = 192_000;
 pub struct PeakHold {
     core: Core,
     window: usize,
+    /// One reference per channel when the channels are few enough for the
+    /// sequential route ([`PEAK_HOLD_SEQUENTIAL_CHANNELS`]), else empty.
+    sequential: Vec<Sequential>,
+}
+
+impl PerChannel for [Sequential] {
+    #[inline(always)]
+    fn process(&mut self, channel: usize, samples: &mut [f32]) {
+        self[channel].process(samples);
+    }
 }
 
 impl PeakHold {
@@ -47,9 +60,23 @@ impl PeakHold {
             });
         }
         let window = (frames as usize).max(1);
-        core.reallocate(words, Kernel::history_rows(window));
+        let sequential: Vec<Sequential> = if channels <= PEAK_HOLD_SEQUENTIAL_CHANNELS {
+            (0..channels).map(|_| Sequential::new(window)).collect()
+        } else {
+            Vec::new()
+        };
+        let history_rows = if sequential.is_empty() {
+            Kernel::history_rows(window)
+        } else {
+            0
+        };
+        core.reallocate(words, history_rows);
         Kernel::write_params(&mut core.params, window);
-        Ok(PeakHold { core, window })
+        Ok(PeakHold {
+            core,
+            window,
+            sequential,
+        })
     }
 
     core_methods!(isa, sample_rate);
@@ -73,9 +100,16 @@ impl Processor for PeakHold {
     fn reset(&mut self) {
         self.core.state.clear();
         self.core.history.reset();
+        for channel in &mut self.sequential {
+            channel.reset();
+        }
     }
 
     fn process(&mut self, buffers: Buffers<'_, '_, '_>) -> Result<()> {
-        self.core.run_block::<Kernel>(buffers, None)
+        if self.sequential.is_empty() {
+            self.core.run_block::<Kernel>(buffers, None)
+        } else {
+            self.core.run_per_channel(buffers, &mut self.sequential[..])
+        }
     }
 }

@@ -108,3 +108,16 @@ pub const CHUNK_MIN_GAIN: f64 = 2.0;
 /// sequential state within its first checkpoint costs at most this many
 /// sequential frames.
 pub const CHECKPOINT_FRAMES: usize = 1024;
+
+/// Most channels for which a peak-hold processor runs each channel along
+/// time through the reference's loop (lanedsp's sequential route) instead
+/// of the lanes, on every ISA (a processor's route depends on its channel
+/// count only, so its state lives in one place). One or two channels fill
+/// one or two lanes while each register still pays its history's loads
+/// and stores.
+pub const PEAK_HOLD_SEQUENTIAL_CHANNELS: usize = 4;
+
+/// Most unlinked channels for which a limiter processor takes the
+/// sequential route (as [`PEAK_HOLD_SEQUENTIAL_CHANNELS`]); channels in
+/// link groups always run in lanes, where a group shares its gain.
+pub const LIMITER_SEQUENTIAL_CHANNELS: usize = 2;

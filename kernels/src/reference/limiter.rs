@@ -70,6 +70,22 @@ struct Channel {
 }
 
 impl Channel {
+    /// Back to the state of [`Channel::new`], without allocating.
+    fn reset(&mut self) {
+        let w = self.cur_g.len();
+        self.delay.fill(0.0);
+        self.past = [0.0; TAPS];
+        self.cur_g.fill(0.0);
+        self.suf_g.fill(1.0);
+        self.cur_m.fill(0.0);
+        for (k, s) in self.suf_m.iter_mut().enumerate() {
+            *s = (w - k) as f32;
+        }
+        self.pre_g = 0.0;
+        self.pre_m = 0.0;
+        self.gain = 1.0;
+    }
+
     fn new(shape: LimiterShape) -> Channel {
         let w = shape.window();
         Channel {
@@ -128,6 +144,15 @@ impl Limiter {
         self.params.extend_from_slice(params);
     }
 
+    /// Back to the state of [`Limiter::new`] (silence in the delay line
+    /// and the window, unity gain, frame 0), without allocating.
+    pub fn reset(&mut self) {
+        for ch in &mut self.channels {
+            ch.reset();
+        }
+        self.frame = 0;
+    }
+
     /// Channel `channel`'s released gain `r` (step 6).
     pub fn gain(&self, channel: usize) -> f32 {
         self.channels[channel].gain
@@ -159,7 +184,10 @@ impl Limiter {
     /// Processes the frames of a one-channel limiter in place: the same
     /// steps as [`Limiter::process_frame`] (an unlinked channel's step 4
     /// leaves `g` as it is), as a plain loop (the benchmarks' scalar
-    /// baseline).
+    /// baseline). Inlined where called, so that a caller compiled with an
+    /// ISA's features (the processor's sequential route) compiles this loop
+    /// with them.
+    #[inline(always)]
     pub fn process_mono(&mut self, buf: &mut [f32]) {
         let shape = self.shape;
         let (p, ch) = (&self.params[0], &mut self.channels[0]);

@@ -37,7 +37,18 @@ impl PeakHold {
         }
     }
 
-    /// Replaces each sample of `buf` by the peak hold's output.
+    /// Back to the state of [`PeakHold::new`], without allocating.
+    pub fn reset(&mut self) {
+        self.pre = 0.0;
+        self.cur.fill(0.0);
+        self.suf.fill(0.0);
+        self.frame = 0;
+    }
+
+    /// Replaces each sample of `buf` by the peak hold's output. Inlined
+    /// where called, so that a caller compiled with an ISA's features (the
+    /// processors' sequential route) compiles this loop with them.
+    #[inline(always)]
     pub fn process(&mut self, buf: &mut [f32]) {
         let w = self.cur.len();
         for x in buf.iter_mut() {

@@ -1,0 +1,115 @@
+//! The sequential route: a block processor with few channels runs each
+//! channel along time through its kernel's scalar reference, compiled with
+//! the processor's ISA's target features.
+//!
+//! A block kernel keeps a history per slot (delay lines, sliding windows);
+//! one or two channels fill one or two lanes of a register, and the lane
+//! form then pays each register's history traffic for almost no work. The
+//! reference's loop keeps that history in a few kilobytes of L1 and, being
+//! the specification, has the kernel's bits by definition. Which channel
+//! counts take this route is a tuning rule per kernel (docs/tuning.md); it
+//! depends on the channel count only, so a processor's state stays in one
+//! place for its whole life.
+
+use crate::core::Core;
+use crate::error::Result;
+use lanedsp_kernels::job::LaneJob;
+use lanedsp_kernels::{Buffers, Lanes};
+
+/// Frames of an interleaved call gathered into one contiguous piece per
+/// channel (a stack buffer of 4 KiB).
+const PIECE: usize = 1024;
+
+/// The channels of a processor on the sequential route: each runs its
+/// samples through its scalar reference.
+pub(crate) trait PerChannel {
+    /// Processes `samples` of `channel`, in place, continuing its stream.
+    /// Implementations are `#[inline(always)]`, so that the reference's
+    /// loop is compiled inside the ISA's entry point, with its features.
+    fn process(&mut self, channel: usize, samples: &mut [f32]);
+}
+
+impl Core {
+    /// Checks `buffers` for the core's channels, then runs each channel's
+    /// samples, in order and contiguous, through `channels` on the core's
+    /// ISA: planar channels in place (after copying the input to the
+    /// output), interleaved ones in pieces of [`PIECE`] frames gathered to
+    /// the stack and scattered back. On error nothing is written.
+    pub(crate) fn run_per_channel<P: PerChannel + ?Sized>(
+        &self,
+        buffers: Buffers<'_, '_, '_>,
+        channels: &mut P,
+    ) -> Result<()> {
+        let count = self.channels();
+        buffers.frames(count)?;
+        self.engine.run_job(Job {
+            buffers,
+            count,
+            channels,
+        });
+        Ok(())
+    }
+}
+
+/// One call of the sequential route, as a job for the ISA's entry point.
+struct Job<'a, 'b, 'i, 'o, P: ?Sized> {
+    buffers: Buffers<'b, 'i, 'o>,
+    count: usize,
+    channels: &'a mut P,
+}
+
+impl<P: PerChannel + ?Sized> LaneJob for Job<'_, '_, '_, '_, P> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run<S: Lanes>(self, _s: S) {
+        let Job {
+            buffers,
+            count,
+            channels,
+        } = self;
+        match buffers {
+            Buffers::Planar { input, output } => {
+                for (c, (x, y)) in input.iter().zip(output.iter_mut()).enumerate() {
+                    y.copy_from_slice(x);
+                    channels.process(c, y);
+                }
+            }
+            Buffers::PlanarInPlace { bufs } => {
+                for (c, y) in bufs.iter_mut().enumerate() {
+                    channels.process(c, y);
+                }
+            }
+            Buffers::Interleaved { input, output } => {
+                output.copy_from_slice(input);
+                interleaved(output, count, channels);
+            }
+            Buffers::InterleavedInPlace { buf } => interleaved(buf, count, channels),
+        }
+    }
+}
+
+/// Each channel of the interleaved `buf`, [`PIECE`] frames at a time; one
+/// channel needs no gathering.
+#[inline(always)]
+fn interleaved<P: PerChannel + ?Sized>(buf: &mut [f32], count: usize, channels: &mut P) {
+    if count <= 1 {
+        if count == 1 {
+            channels.process(0, buf);
+        }
+        return;
+    }
+    let mut piece = [0.0f32; PIECE];
+    for frames in buf.chunks_mut(PIECE * count) {
+        let n = frames.len() / count;
+        for c in 0..count {
+            for (p, frame) in piece[..n].iter_mut().zip(frames.chunks_exact(count)) {
+                *p = frame[c];
+            }
+            channels.process(c, &mut piece[..n]);
+            for (p, frame) in piece[..n].iter().zip(frames.chunks_exact_mut(count)) {
+                frame[c] = *p;
+            }
+        }
+    }
+}
