@@ -269,7 +269,10 @@ pub fn finish(p: &Compressor, st: &mut CompressorState, level: f32, x: f32) -> f
 }
 
 /// The fused compressor over one unlinked channel: `key` drives the
-/// detector (pass `input` itself when there is no sidechain).
+/// detector (pass `input` itself when there is no sidechain). Inlined
+/// where called, so that a caller compiled with an ISA's features (the
+/// benchmarks' native baseline) compiles this loop with them.
+#[inline(always)]
 pub fn compress(
     p: &Compressor,
     st: &mut CompressorState,
