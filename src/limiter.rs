@@ -205,13 +205,7 @@ impl Limiter {
         let unlinked = self.groups.iter().all(|g| g.len() <= 1);
         self.sequential.clear();
         if channels <= LIMITER_SEQUENTIAL_CHANNELS && unlinked {
-            // Parameters are set by `write_params`.
-            let p = LimiterParams {
-                ceiling: 1.0,
-                gain: 1.0,
-                release: 0.0,
-                amount: 0.0,
-            };
+            let p = self.settings_params()?;
             let one = || Sequential::new(self.shape, vec![p], &[]);
             self.sequential.extend((0..channels).map(|_| one()));
         }
@@ -220,14 +214,21 @@ impl Limiter {
         Ok(())
     }
 
-    fn write_params(&mut self) -> Result<()> {
+    /// The kernel's parameters for the settings (every channel's).
+    fn settings_params(&self) -> Result<LimiterParams> {
         let s = &self.settings;
-        let p = LimiterParams {
+        Ok(LimiterParams {
             ceiling: db_to_gain(s.ceiling_db),
             gain: db_to_gain(s.input_gain_db),
             release: s.release.coefficient("release", self.core.sample_rate)?,
             amount: s.link_amount,
-        };
+        })
+    }
+
+    /// Writes [`Limiter::settings_params`] to every slot's parameter rows
+    /// and to the sequential route's references.
+    fn write_params(&mut self) -> Result<()> {
+        let p = self.settings_params()?;
         // Padding slots get the same parameters: their input is 0, so their
         // required gain is 1 and never lowers a group's minimum.
         let Core { plan, params, .. } = &mut self.core;

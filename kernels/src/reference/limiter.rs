@@ -70,7 +70,26 @@ struct Channel {
 }
 
 impl Channel {
-    /// Back to the state of [`Channel::new`], without allocating.
+    /// A channel of `shape`'s sizes, in its reset state.
+    fn new(shape: LimiterShape) -> Channel {
+        let w = shape.window();
+        let mut ch = Channel {
+            delay: vec![0.0; shape.latency()],
+            past: [0.0; TAPS],
+            cur_g: vec![0.0; w],
+            suf_g: vec![0.0; w + 1],
+            cur_m: vec![0.0; w],
+            suf_m: vec![0.0; w + 1],
+            pre_g: 0.0,
+            pre_m: 0.0,
+            gain: 1.0,
+        };
+        ch.reset();
+        ch
+    }
+
+    /// The state after a reset (silence in the delay line and the window,
+    /// unity gain), without allocating.
     fn reset(&mut self) {
         let w = self.cur_g.len();
         self.delay.fill(0.0);
@@ -78,28 +97,13 @@ impl Channel {
         self.cur_g.fill(0.0);
         self.suf_g.fill(1.0);
         self.cur_m.fill(0.0);
+        // The suffix sums of a block of ones, as step 5 would compute them.
         for (k, s) in self.suf_m.iter_mut().enumerate() {
             *s = (w - k) as f32;
         }
         self.pre_g = 0.0;
         self.pre_m = 0.0;
         self.gain = 1.0;
-    }
-
-    fn new(shape: LimiterShape) -> Channel {
-        let w = shape.window();
-        Channel {
-            delay: vec![0.0; shape.latency()],
-            past: [0.0; TAPS],
-            cur_g: vec![0.0; w],
-            suf_g: vec![1.0; w + 1],
-            cur_m: vec![0.0; w],
-            // The suffix sums of a block of ones, as step 5 would compute them.
-            suf_m: (0..=w).map(|k| (w - k) as f32).collect(),
-            pre_g: 0.0,
-            pre_m: 0.0,
-            gain: 1.0,
-        }
     }
 }
 
