@@ -17,7 +17,7 @@ use lanedsp_kernels::job::Native;
 use lanedsp_kernels::reference::biquad::{Coefficients, process};
 use std::hint::black_box;
 
-const CHANNELS: [usize; 5] = [1, 2, 8, 16, 64];
+const CHANNELS: [usize; 7] = [1, 2, 3, 4, 8, 16, 64];
 const FRAMES: usize = 48_000;
 const FS: f32 = 48_000.0;
 

@@ -14,7 +14,7 @@ use lanedsp_kernels::job::Native;
 use lanedsp_kernels::reference::peak_hold::PeakHold as Reference;
 use std::hint::black_box;
 
-const CHANNELS: [usize; 6] = [1, 2, 4, 8, 16, 64];
+const CHANNELS: [usize; 7] = [1, 2, 3, 4, 8, 16, 64];
 const FRAMES: usize = 44_100;
 const FS: f32 = 44_100.0;
 /// 10 ms: 441 frames.

@@ -16,6 +16,7 @@
 use crate::error::Result;
 use crate::params;
 use lanedsp_kernels::chunk::{Execution, Reason, Scratch};
+use lanedsp_kernels::route::Route;
 use lanedsp_kernels::{Bank, BlockKernel, Buffers, Engine, History, Isa, Key, LaneKernel, Plan};
 
 /// The engine, plan and banks of one processor.
@@ -55,7 +56,7 @@ impl Core {
             state: Bank::new(words.1, plan.slots()),
             history: History::new(0, plan.slots()),
             plan,
-            last: Execution::whole(0, Reason::Short),
+            last: Execution::whole(0, Reason::Short, Route::NotRun),
             scratch: Scratch::default(),
         })
     }
@@ -100,6 +101,11 @@ impl Core {
     /// How the last process call ran.
     pub(crate) fn last_execution(&self) -> Execution {
         self.last
+    }
+
+    /// Records that a call of `frames` frames ran whole by `route`.
+    pub(crate) fn ran_whole(&mut self, frames: usize, route: Route) {
+        self.last = Execution::whole(frames, Reason::Kernel, route);
     }
 
     /// Runs lane kernel `K` with the core's parameters over `buffers`
@@ -158,9 +164,10 @@ impl Core {
             params,
             state,
             history,
+            last,
             ..
         } = self;
-        engine.run_block::<K>(plan, params, state, history, buffers, key)?;
+        *last = engine.run_block::<K>(plan, params, state, history, buffers, key)?;
         Ok(())
     }
 }
@@ -169,7 +176,8 @@ impl Core {
 /// [`Core`] (in the field `core`), each delegating in one line, with their
 /// documentation. Groups: `isa` (`with_isa`), `stream_threshold`
 /// (`with_stream_threshold`), `time_lanes` (`with_time_lanes`), `chunking`
-/// (`with_chunking`, `set_chunking`, `last_execution`), `sample_rate`.
+/// (`with_chunking`, `set_chunking`), `execution` (`last_execution`),
+/// `sample_rate`.
 /// A processor names only the groups whose settings its kernel's route
 /// reads.
 macro_rules! core_methods {
@@ -208,6 +216,14 @@ macro_rules! core_methods {
             self
         }
     };
+    (@execution) => {
+        /// How the last process call ran: its route (docs/design.md,
+        /// "The driver"), whole or in chunks, and what the chunks' repair
+        /// cost.
+        pub fn last_execution(&self) -> $crate::Execution {
+            self.core.last_execution()
+        }
+    };
     (@chunking) => {
         /// The same processor with long calls of few channels split into
         /// chunks in lanes as `chunking` says
@@ -224,12 +240,6 @@ macro_rules! core_methods {
         /// Sets the chunking ([`Self::with_chunking`]).
         pub fn set_chunking(&mut self, chunking: $crate::Chunking) {
             self.core.engine = self.core.engine.with_chunking(chunking);
-        }
-
-        /// How the last process call ran: whole or in chunks, and what the
-        /// chunks' repair cost.
-        pub fn last_execution(&self) -> $crate::Execution {
-            self.core.last_execution()
         }
     };
     (@sample_rate) => {

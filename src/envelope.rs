@@ -92,7 +92,14 @@ impl EnvelopeFollower {
         Ok(follower)
     }
 
-    core_methods!(isa, stream_threshold, time_lanes, chunking, sample_rate);
+    core_methods!(
+        isa,
+        stream_threshold,
+        time_lanes,
+        chunking,
+        execution,
+        sample_rate
+    );
 
     /// Sets the attack and release times of every channel ([`Time`], or
     /// plain `f32` seconds). Takes effect at the next sample; the envelope

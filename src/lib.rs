@@ -64,6 +64,7 @@ pub use lanedsp_kernels::plan::{MAX_LINK, PlanError};
 pub use lanedsp_kernels::reference::biquad::{
     Coefficients as BiquadCoefficients, Design as Band, FilterError, MAX_SECTIONS as MAX_BANDS,
 };
+pub use lanedsp_kernels::route::{Path as RoutePath, Route};
 pub use lanedsp_kernels::tuning::CHUNK_MIN_FRAMES;
 pub use lanedsp_kernels::{BufferRole, Buffers, Isa, IsaUnavailable, Key as Sidechain, ShapeError};
 pub use limiter::{Limiter, LimiterSettings, MAX_LOOKAHEAD, MAX_LOOKAHEAD_FRAMES};

@@ -99,8 +99,8 @@ pub struct Limiter {
 
 impl PerChannel for [Sequential] {
     #[inline(always)]
-    fn process(&mut self, channel: usize, samples: &mut [f32]) {
-        self[channel].process_mono(samples);
+    fn process<'a>(&mut self, channel: usize, samples: impl Iterator<Item = &'a mut f32>) {
+        self[channel].process_mono_samples(samples);
     }
 }
 
@@ -126,7 +126,7 @@ impl Limiter {
         Ok(limiter)
     }
 
-    core_methods!(isa, sample_rate);
+    core_methods!(isa, execution, sample_rate);
 
     /// The same limiter with `groups` of channels linked (see
     /// [`Limiter::set_link_groups`]).

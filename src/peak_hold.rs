@@ -39,8 +39,8 @@ pub struct PeakHold {
 
 impl PerChannel for [Sequential] {
     #[inline(always)]
-    fn process(&mut self, channel: usize, samples: &mut [f32]) {
-        self[channel].process(samples);
+    fn process<'a>(&mut self, channel: usize, samples: impl Iterator<Item = &'a mut f32>) {
+        self[channel].process_samples(samples);
     }
 }
 
@@ -79,7 +79,7 @@ impl PeakHold {
         })
     }
 
-    core_methods!(isa, sample_rate);
+    core_methods!(isa, execution, sample_rate);
 
     /// The window in frames.
     pub fn window(&self) -> usize {

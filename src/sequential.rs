@@ -14,39 +14,42 @@
 use crate::core::Core;
 use crate::error::Result;
 use lanedsp_kernels::job::LaneJob;
+use lanedsp_kernels::route::Route;
 use lanedsp_kernels::{Buffers, Lanes};
 
-/// Frames of an interleaved call gathered into one contiguous piece per
-/// channel (a stack buffer of 4 KiB).
+/// Frames of an interleaved call that each channel runs through before
+/// the next channel takes them, so they stay in the L1 cache.
 const PIECE: usize = 1024;
 
 /// The channels of a processor on the sequential route: each runs its
 /// samples through its scalar reference.
 pub(crate) trait PerChannel {
-    /// Processes `samples` of `channel`, in place, continuing its stream.
+    /// Processes `samples` of `channel` (in order: contiguous, or one
+    /// channel of an interleaved buffer), in place, continuing its stream.
     /// Implementations are `#[inline(always)]`, so that the reference's
     /// loop is compiled inside the ISA's entry point, with its features.
-    fn process(&mut self, channel: usize, samples: &mut [f32]);
+    fn process<'a>(&mut self, channel: usize, samples: impl Iterator<Item = &'a mut f32>);
 }
 
 impl Core {
     /// Checks `buffers` for the core's channels, then runs each channel's
-    /// samples, in order and contiguous, through `channels` on the core's
+    /// samples, in order, through `channels` on the core's
     /// ISA: planar channels in place (after copying the input to the
-    /// output), interleaved ones in pieces of [`PIECE`] frames gathered to
-    /// the stack and scattered back. On error nothing is written.
+    /// output), interleaved ones where they lie, in pieces of [`PIECE`]
+    /// frames. On error nothing is written.
     pub(crate) fn run_per_channel<P: PerChannel + ?Sized>(
-        &self,
+        &mut self,
         buffers: Buffers<'_, '_, '_>,
         channels: &mut P,
     ) -> Result<()> {
         let count = self.channels();
-        buffers.frames(count)?;
+        let frames = buffers.frames(count)?;
         self.engine.run_job(Job {
             buffers,
             count,
             channels,
         });
+        self.ran_whole(frames, Route::Sequential);
         Ok(())
     }
 }
@@ -72,12 +75,12 @@ impl<P: PerChannel + ?Sized> LaneJob for Job<'_, '_, '_, '_, P> {
             Buffers::Planar { input, output } => {
                 for (c, (x, y)) in input.iter().zip(output.iter_mut()).enumerate() {
                     y.copy_from_slice(x);
-                    channels.process(c, y);
+                    channels.process(c, y.iter_mut());
                 }
             }
             Buffers::PlanarInPlace { bufs } => {
                 for (c, y) in bufs.iter_mut().enumerate() {
-                    channels.process(c, y);
+                    channels.process(c, y.iter_mut());
                 }
             }
             Buffers::Interleaved { input, output } => {
@@ -89,27 +92,19 @@ impl<P: PerChannel + ?Sized> LaneJob for Job<'_, '_, '_, '_, P> {
     }
 }
 
-/// Each channel of the interleaved `buf`, [`PIECE`] frames at a time; one
-/// channel needs no gathering.
+/// Each channel of the interleaved `buf`, read and written where it lies
+/// (a stride of `count`), [`PIECE`] frames at a time.
 #[inline(always)]
 fn interleaved<P: PerChannel + ?Sized>(buf: &mut [f32], count: usize, channels: &mut P) {
     if count <= 1 {
         if count == 1 {
-            channels.process(0, buf);
+            channels.process(0, buf.iter_mut());
         }
         return;
     }
-    let mut piece = [0.0f32; PIECE];
     for frames in buf.chunks_mut(PIECE * count) {
-        let n = frames.len() / count;
         for c in 0..count {
-            for (p, frame) in piece[..n].iter_mut().zip(frames.chunks_exact(count)) {
-                *p = frame[c];
-            }
-            channels.process(c, &mut piece[..n]);
-            for (p, frame) in piece[..n].iter().zip(frames.chunks_exact_mut(count)) {
-                frame[c] = *p;
-            }
+            channels.process(c, frames[c..].iter_mut().step_by(count));
         }
     }
 }

@@ -81,7 +81,7 @@ macro_rules! stage {
                 Ok($name { core, stage })
             }
 
-            core_methods!(isa, stream_threshold);
+            core_methods!(isa, stream_threshold, execution);
 
             /// The kernel parameters of `channel`
             /// ([`CompressorInternals::kernel_params`](crate::advanced::CompressorInternals::kernel_params)).

@@ -6,7 +6,8 @@
 //! limiter the same way, latency compensated. `lanedsp demo` synthesizes a multitrack
 //! session, writes it and its processed version as WAV files, and checks
 //! that every ISA's output is the same bits. `lanedsp bench` times the
-//! kernels on every ISA; `lanedsp info` prints what dispatch sees.
+//! kernels on every ISA; `lanedsp info` prints what dispatch sees (with
+//! `--routes`, the route each processor takes per call shape).
 //! docs/cli.md is the manual.
 
 mod audio;
@@ -18,6 +19,7 @@ mod limit;
 mod master;
 mod measure;
 mod metering;
+mod routes;
 
 use clap::{Parser, Subcommand};
 use lanedsp::Isa;
@@ -52,7 +54,16 @@ enum Command {
     /// Time the kernels on every ISA this CPU runs.
     Bench(bench::Args),
     /// Show the ISAs this CPU runs and the one dispatch selects.
-    Info,
+    Info(InfoArgs),
+}
+
+/// Options of `lanedsp info`.
+#[derive(clap::Args)]
+struct InfoArgs {
+    /// Also run each processor once per call shape (channels, layout,
+    /// length) and print the route it took.
+    #[arg(long)]
+    routes: bool,
 }
 
 fn info() {
@@ -105,8 +116,14 @@ pub(crate) fn names(isas: &[Isa]) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Info) => {
+        Some(Command::Info(args)) => {
             info();
+            if args.routes
+                && let Err(e) = routes::print()
+            {
+                eprintln!("lanedsp: {e}");
+                return ExitCode::from(2);
+            }
             Ok(())
         }
         Some(Command::Compress(args)) => {

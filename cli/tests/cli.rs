@@ -891,6 +891,13 @@ fn demo_info_and_bench_run() {
     let r = run(&["info"]);
     assert_eq!(r.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&r.stdout).contains("selected:"));
+
+    let r = run(&["info", "--routes"]);
+    assert_eq!(r.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&r.stdout);
+    for route in ["time lanes", "sequential", "block kernel", "peak hold:"] {
+        assert!(text.contains(route), "{route}: {text}");
+    }
 }
 
 /// A WAV layout hound does not read (64-bit float) goes through symphonia

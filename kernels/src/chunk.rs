@@ -26,6 +26,7 @@ use crate::isa::Isa;
 use crate::kernel::LaneKernel;
 use crate::layout::{Buffers, Key, ShapeError};
 use crate::plan::Plan;
+use crate::route::Route;
 use crate::tuning::{CHECKPOINT_FRAMES, CHUNK_MIN_FRAMES, CHUNK_MIN_GAIN, WARMUP_TIME_CONSTANTS};
 use core::fmt;
 
@@ -75,6 +76,8 @@ pub enum Reason {
     /// Whole: the warm-ups would cost more than the lanes save
     /// ([`CHUNK_MIN_GAIN`]), as with long release times.
     Warmup,
+    /// Whole: the kernel does not run in chunks (block kernels).
+    Kernel,
 }
 
 /// How one process call ran: whole, or in chunks with what its repair
@@ -99,12 +102,15 @@ pub struct Execution {
     /// Chunks whose speculative state never met the sequential one, so
     /// that the repair recomputed them in full.
     pub unmet_chunks: usize,
+    /// The route the call took.
+    pub route: Route,
 }
 
 impl Execution {
-    /// A call that ran whole.
-    pub fn whole(frames: usize, reason: Reason) -> Execution {
+    /// A call that ran whole, by `route`.
+    pub fn whole(frames: usize, reason: Reason, route: Route) -> Execution {
         Execution {
+            route,
             frames,
             reason,
             chunks: 1,
@@ -132,9 +138,10 @@ impl fmt::Display for Execution {
                 Reason::Interleaved => "interleaved channels cost more to gather than chunks save",
                 Reason::Memory => "the kernel's memory is unbounded",
                 Reason::Warmup => "warm-ups would cost more than the lanes save",
+                Reason::Kernel => "the kernel does not run in chunks",
                 Reason::Auto | Reason::Forced => "whole",
             };
-            return write!(f, "{} frames whole ({why})", self.frames);
+            return write!(f, "{} frames whole ({why}), {}", self.frames, self.route);
         }
         let share = self.repaired_frames as f64 / self.frames.max(1) as f64;
         write!(
@@ -643,5 +650,6 @@ fn speculate_and_repair<K: LaneKernel>(
         tail_frames: frames - done,
         repaired_frames: repaired,
         unmet_chunks: unmet,
+        route: Route::Chunks,
     })
 }

@@ -28,12 +28,13 @@
 //! hardware prefetchers do not follow.
 
 use crate::bank::Bank;
-use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::kernel::{LaneKernel, MAX_MIDDLE_PASSES, RUN_FRAMES};
 use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
+use crate::route::{Path, Route};
+use crate::tuning::IsaRoutes;
 use core::marker::PhantomData;
 use core::ops::Range;
 pub use planar::STREAM_FLOATS;
@@ -153,8 +154,9 @@ pub enum Access {
 /// tiles are plain code; the per-sample work happens in jobs run through
 /// the ISA's entry point (`Lanes::run_job`), each compiled once per ISA:
 /// the kernel steps once per (kernel, register count, path), the gathers
-/// and scatters once per layout whatever the kernel.
-pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) {
+/// and scatters once per layout whatever the kernel. Returns the route
+/// taken.
+pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>) -> Route {
     let stream = run.streams::<S>();
     let narrow = narrow::<S, K>(stream, run.plan.used());
     let Run {
@@ -173,11 +175,12 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
         Some(Key::Interleaved(k)) => Some(Some(k)),
         Some(_) => None,
     };
-    match (buffers, direct_key) {
+    let path = match (buffers, direct_key) {
         (Buffers::Interleaved { input, output }, Some(key))
             if plan.is_identity() && stages::<S, K>(frames, channels, stream_floats) =>
         {
             staged::<S, K>(s, params, state, input, output, key, channels, frames);
+            Path::Staged
         }
         (Buffers::Interleaved { input, output }, Some(key)) if plan.is_identity() => {
             let io = Frames {
@@ -185,6 +188,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 output,
             };
             interleaved::<S, K>(s, params, state, io, key, channels, frames, prefetch);
+            Path::Direct
         }
         (Buffers::InterleavedInPlace { buf }, Some(key)) if plan.is_identity() => {
             let io = Frames {
@@ -192,22 +196,30 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
                 output: buf,
             };
             interleaved::<S, K>(s, params, state, io, key, channels, frames, prefetch);
+            Path::Direct
         }
         (Buffers::Planar { input, output }, _) => {
             let io = PlanarIo {
                 input: Some(input),
                 output,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow)
         }
         (Buffers::PlanarInPlace { bufs }, _) => {
             let io = PlanarIo {
                 input: None,
                 output: bufs,
             };
-            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow);
+            planar_then_tiled::<S, K>(s, plan, params, state, io, key, frames, stream, narrow)
         }
-        (buffers, _) => tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames),
+        (buffers, _) => {
+            tiled::<S, K>(s, plan, params, state, buffers, key, 0..frames);
+            Path::Tiled
+        }
+    };
+    Route::Lanes {
+        lanes: S::LANES,
+        path,
     }
 }
 
@@ -218,7 +230,7 @@ pub(crate) fn drive<S: Lanes, K: LaneKernel>(s: S, run: Run<'_, '_, '_, '_, '_>)
 /// registers, send everything through the tile. Calls of at least
 /// `stream_floats` output floats stream (`stream`, from [`Run::streams`]);
 /// `narrow` (from `planar::narrow`) makes every group one register (or
-/// one link block).
+/// one link block). Returns the path most frames took.
 #[allow(clippy::too_many_arguments)]
 fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     s: S,
@@ -230,7 +242,7 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     frames: usize,
     stream: bool,
     narrow: bool,
-) {
+) -> Path {
     // In long calls the squares start at the cache-line boundary most
     // output slices share, so their stores write whole lines (and may be
     // non-temporal). Short calls skip the extra tile pass this costs.
@@ -268,6 +280,13 @@ fn planar_then_tiled<S: Lanes, K: LaneKernel>(
     );
     if whole < frames {
         tiled::<S, K>(s, plan, params, state, io.buffers(), key, whole..frames);
+    }
+    if whole - head < frames / 2 {
+        Path::Tiled
+    } else if stream {
+        Path::PlanarStream
+    } else {
+        Path::Planar
     }
 }
 
@@ -438,7 +457,7 @@ fn interleaved<S: Lanes, K: LaneKernel>(
 /// direct path (docs/tuning.md, "Interleaved calls").
 fn stages<S: Lanes, K: LaneKernel>(frames: usize, channels: usize, threshold: usize) -> bool {
     !K::MULTI_PASS
-        && matches!(S::ISA, Isa::Avx2 | Isa::Avx512)
+        && IsaRoutes::of(S::ISA).staged_output
         && channels > MAX_REGS * S::LANES
         && channels <= TILE_FLOATS
         && out_of_cache(frames, channels, threshold)

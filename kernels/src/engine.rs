@@ -3,7 +3,7 @@
 use crate::arch::scalar::Scalar;
 use crate::bank::Bank;
 use crate::block::{BlockKernel, History};
-use crate::chunk::{self, Chunking, Execution, Scratch};
+use crate::chunk::{self, Chunking, Execution, Reason, Scratch};
 use crate::drive::{Access, BlockJob, Run, STREAM_FLOATS, drive, run_block, timed};
 use crate::isa::{self, Isa};
 use crate::job::LaneJob;
@@ -11,6 +11,8 @@ use crate::kernel::LaneKernel;
 use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key, ShapeError};
 use crate::plan::Plan;
+use crate::route::{Path, Route};
+use crate::tuning::IsaRoutes;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -210,13 +212,14 @@ impl Engine {
                 chunk::run::<K>(&whole, plan, params, state, buffers, key, call, scratch)
             }
             Err(reason) => {
-                self.run_whole::<K>(plan, params, state, buffers, key, frames);
-                Ok(Execution::whole(frames, reason))
+                let route = self.run_whole::<K>(plan, params, state, buffers, key, frames);
+                Ok(Execution::whole(frames, reason, route))
             }
         }
     }
 
-    /// The unchunked run of [`Engine::execute`], shapes checked.
+    /// The unchunked run of [`Engine::execute`], shapes checked; returns
+    /// the route taken.
     fn run_whole<K: LaneKernel>(
         &self,
         plan: &Plan,
@@ -225,7 +228,7 @@ impl Engine {
         buffers: Buffers<'_, '_, '_>,
         key: Option<Key<'_, '_>>,
         frames: usize,
-    ) {
+    ) -> Route {
         let channels = plan.channels();
         let timed_limit = match self.timed_channels {
             Some(n) => n,
@@ -237,15 +240,16 @@ impl Engine {
                 #[cfg(target_arch = "x86_64")]
                 Token::Avx2(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
                 #[cfg(target_arch = "x86_64")]
-                // The AVX2 body: its recurrences on 8-lane registers measured
-                // faster (docs/tuning.md).
+                // The AVX2 body (`IsaRoutes::time_lanes_on_eight_lanes`;
+                // one instance of the route instead of two).
                 Token::Avx512(s) => {
+                    const { assert!(IsaRoutes::of(Isa::Avx512).time_lanes_on_eight_lanes) };
                     timed::<_, K>(s.avx2(), plan, params, state, buffers, key, frames)
                 }
                 #[cfg(target_arch = "aarch64")]
                 Token::Neon(s) => timed::<_, K>(s, plan, params, state, buffers, key, frames),
             }
-            return;
+            return Route::TimeLanes;
         }
         let run = Run {
             plan,
@@ -280,6 +284,7 @@ impl Engine {
     /// with `key` as the detector input if given.
     ///
     /// Checks every shape first: on error nothing is read or written.
+    /// Returns how the call ran (block kernels run whole).
     pub fn run_block<K: BlockKernel>(
         &self,
         plan: &Plan,
@@ -288,7 +293,7 @@ impl Engine {
         history: &mut History,
         buffers: Buffers<'_, '_, '_>,
         key: Option<Key<'_, '_>>,
-    ) -> Result<(), ShapeError> {
+    ) -> Result<Execution, ShapeError> {
         let banks = [
             (params, K::PARAM_WORDS),
             (&*state, K::STATE_WORDS),
@@ -314,7 +319,11 @@ impl Engine {
             #[cfg(target_arch = "aarch64")]
             Token::Neon(s) => run_block(s, job),
         }
-        Ok(())
+        let route = Route::Lanes {
+            lanes: self.isa().lanes(),
+            path: Path::Block,
+        };
+        Ok(Execution::whole(frames, Reason::Kernel, route))
     }
 
     /// Lanes per register this engine uses for kernel `K` over `plan` in
@@ -352,12 +361,12 @@ fn check_shapes(
 }
 
 /// Lanes per register that the engine of `isa` uses for kernel `K` over
-/// `plan` in a call of `access`: [`Isa::lanes`], except that AVX-512 runs a
-/// kernel that wants [`LaneKernel::CHAINS`] independent registers (the
-/// envelope follower) with AVX2's 8-lane registers (docs/design.md,
-/// "Narrow groups"):
+/// `plan` in a call of `access`: [`Isa::lanes`], except that an ISA with
+/// [`IsaRoutes::chains_on_eight_lanes`] (AVX-512) runs a kernel that wants
+/// [`LaneKernel::CHAINS`] independent registers (the envelope follower)
+/// with AVX2's 8-lane registers (docs/design.md, "Narrow groups"):
 /// - in interleaved calls, when the plan's slots fill whole 8-lane
-///   registers but fewer than `CHAINS` 16-lane ones (8 or 16 channels):
+///   registers but fewer than `CHAINS` full ones (8 or 16 channels):
 ///   two 8-lane recurrences then overlap where one 16-lane recurrence
 ///   would wait on its own latency;
 /// - in planar calls, at every channel count: the AVX2 body's narrow
@@ -373,11 +382,11 @@ pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan, access: Access) -> u
     let wants_chains = K::CHAINS > 1 && used > 0;
     let eight = match access {
         Access::Interleaved => {
-            used.is_multiple_of(narrow) && used.div_ceil(Isa::Avx512.lanes()) < K::CHAINS
+            used.is_multiple_of(narrow) && used.div_ceil(isa.lanes()) < K::CHAINS
         }
         Access::Planar | Access::PlanarStream => true,
     };
-    if isa == Isa::Avx512 && wants_chains && eight {
+    if IsaRoutes::of(isa).chains_on_eight_lanes && wants_chains && eight {
         narrow
     } else {
         isa.lanes()

@@ -29,6 +29,7 @@ pub mod layout;
 pub mod plan;
 pub mod policy;
 pub mod reference;
+pub mod route;
 pub mod tuning;
 
 mod arch;

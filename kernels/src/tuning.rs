@@ -39,6 +39,58 @@ impl TimedChannels {
     }
 }
 
+/// The route choices of one ISA that are not thresholds: which of the
+/// driver's alternatives measured faster on it (docs/tuning.md, "Driver
+/// routes"). The driver reads these, never an ISA's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IsaRoutes {
+    /// Interleaved calls out of cache, with a separate output, of a
+    /// single-pass kernel over more channels than one group holds, stage
+    /// the output in an L1 tile and copy it out with non-temporal stores
+    /// (docs/tuning.md, `stages`).
+    pub staged_output: bool,
+    /// Planar calls below the stream threshold run one register per group
+    /// for single-pass kernels, and for multi-pass kernels past two
+    /// registers of slots (docs/tuning.md, `planar::narrow`).
+    pub narrow_planar: bool,
+    /// Kernels that want [`crate::LaneKernel::CHAINS`] independent
+    /// registers run on the 8-lane body: in planar calls, and in
+    /// interleaved calls whose slots fill whole 8-lane registers but fewer
+    /// than `CHAINS` full ones (docs/tuning.md, "The AVX-512 engine on its
+    /// AVX2 body").
+    pub chains_on_eight_lanes: bool,
+    /// The time-lanes route runs the 8-lane body (docs/tuning.md, "Time
+    /// lanes").
+    pub time_lanes_on_eight_lanes: bool,
+}
+
+impl IsaRoutes {
+    /// The choices of `isa`. NEON: as the portable ISA (not measured on
+    /// hardware).
+    pub const fn of(isa: Isa) -> IsaRoutes {
+        match isa {
+            Isa::Scalar | Isa::Neon => IsaRoutes {
+                staged_output: false,
+                narrow_planar: false,
+                chains_on_eight_lanes: false,
+                time_lanes_on_eight_lanes: false,
+            },
+            Isa::Avx2 => IsaRoutes {
+                staged_output: true,
+                narrow_planar: true,
+                chains_on_eight_lanes: false,
+                time_lanes_on_eight_lanes: false,
+            },
+            Isa::Avx512 => IsaRoutes {
+                staged_output: true,
+                narrow_planar: false,
+                chains_on_eight_lanes: true,
+                time_lanes_on_eight_lanes: true,
+            },
+        }
+    }
+}
+
 /// The envelope follower: its one recurrence is the whole kernel, so the
 /// time-lanes route is the reference's loop. On AVX2 and AVX-512 it beats
 /// the lanes at one channel only; on the portable ISA (four-lane arrays)

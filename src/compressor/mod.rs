@@ -99,7 +99,14 @@ impl Compressor {
         Ok(comp)
     }
 
-    core_methods!(isa, stream_threshold, time_lanes, chunking, sample_rate);
+    core_methods!(
+        isa,
+        stream_threshold,
+        time_lanes,
+        chunking,
+        execution,
+        sample_rate
+    );
 
     /// Sets the settings of every channel (between blocks; no clicks).
     pub fn set_settings(&mut self, settings: Settings) -> Result<()> {

@@ -16,12 +16,12 @@
 
 use super::{MAX_REGS, Planes, Regs, middle_passes, out_of_cache, prepare, to_line_boundary};
 use crate::bank::Bank;
-use crate::isa::Isa;
 use crate::job::LaneJob;
 use crate::kernel::{LaneKernel, RUN_FRAMES};
 use crate::lanes::Lanes;
 use crate::layout::{Buffers, Key};
 use crate::plan::Plan;
+use crate::tuning::IsaRoutes;
 use core::marker::PhantomData;
 use core::ops::Range;
 
@@ -58,7 +58,7 @@ pub(super) fn streams<S: Lanes>(frames: usize, channels: usize, threshold: usize
 ///
 /// `stream` is the call's [`streams`] answer.
 pub(super) fn narrow<S: Lanes, K: LaneKernel>(stream: bool, used: usize) -> bool {
-    stream || (S::ISA == Isa::Avx2 && (!K::MULTI_PASS || used > 2 * S::LANES))
+    stream || (IsaRoutes::of(S::ISA).narrow_planar && (!K::MULTI_PASS || used > 2 * S::LANES))
 }
 
 /// A cache line.

@@ -166,6 +166,7 @@ impl Limiter {
     pub fn process_frame(&mut self, frame: &mut [f32]) {
         let shape = self.shape;
         let n = self.frame;
+        let (w, d) = (shape.window(), shape.latency());
         // Steps 1-3 for every channel.
         let mut gs = core::mem::take(&mut self.scratch);
         gs.clear();
@@ -179,7 +180,7 @@ impl Limiter {
             let gmin = self.groups[c].iter().map(|&m| gs[m]).fold(1.0, min);
             let p = &self.params[c];
             let g = max(p.amount.mul_add(gmin - gs[c], gs[c]), gmin);
-            *x = finish(&mut self.channels[c], p, shape, n, *x, g);
+            *x = finish(&mut self.channels[c], p, shape, at(n, w), at(n, d), *x, g);
         }
         self.scratch = gs;
         self.frame += 1;
@@ -193,13 +194,43 @@ impl Limiter {
     /// with them.
     #[inline(always)]
     pub fn process_mono(&mut self, buf: &mut [f32]) {
+        self.process_mono_samples(buf.iter_mut());
+    }
+
+    /// [`Limiter::process_mono`] over any sequence of the channel's
+    /// samples, such as one channel of an interleaved buffer.
+    #[inline(always)]
+    pub fn process_mono_samples<'a>(&mut self, samples: impl Iterator<Item = &'a mut f32>) {
         let shape = self.shape;
+        let (w, d) = (shape.window(), shape.latency());
         let (p, ch) = (&self.params[0], &mut self.channels[0]);
-        for x in buf.iter_mut() {
+        // `frame mod W` and `frame mod D`, counted rather than divided.
+        let (mut i, mut j) = (at(self.frame, w), at(self.frame, d));
+        let mut frames = 0u64;
+        for x in samples {
             let (sx, g) = detect(ch, p, shape, *x);
-            *x = finish(ch, p, shape, self.frame, sx, g);
-            self.frame += 1;
+            *x = finish(ch, p, shape, i, j, sx, g);
+            i += 1;
+            if i == w {
+                i = 0;
+            }
+            j += 1;
+            if j >= d {
+                j = 0;
+            }
+            frames += 1;
         }
+        self.frame += frames;
+    }
+}
+
+/// `n mod len`, or 0 for a length of 0 (no delay line).
+#[inline(always)]
+fn at(n: u64, len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        (n % len as u64) as usize
     }
 }
 
@@ -221,12 +252,20 @@ fn detect(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, input: f32) 
     (x, p.ceiling / max(peak, p.ceiling))
 }
 
-/// Steps 5-7 at frame `n` for the linked gain `g`: the output sample.
+/// Steps 5-7 for the linked gain `g` at a frame `n` with `i = n mod W`
+/// and `j = n mod D` (`0` without delay): the output sample.
 #[inline(always)]
-fn finish(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, n: u64, x: f32, g: f32) -> f32 {
+fn finish(
+    ch: &mut Channel,
+    p: &LimiterParams,
+    shape: LimiterShape,
+    i: usize,
+    j: usize,
+    x: f32,
+    g: f32,
+) -> f32 {
     let w = shape.window();
     let d = shape.latency();
-    let i = (n % w as u64) as usize;
     ch.pre_g = if i == 0 { g } else { min(ch.pre_g, g) };
     ch.cur_g[i] = g;
     let m = min(ch.pre_g, ch.suf_g[i + 1]);
@@ -253,8 +292,7 @@ fn finish(ch: &mut Channel, p: &LimiterParams, shape: LimiterShape, n: u64, x: f
     let delayed = if d == 0 {
         x
     } else {
-        let at = (n % d as u64) as usize;
-        core::mem::replace(&mut ch.delay[at], x)
+        core::mem::replace(&mut ch.delay[j], x)
     };
     clamp(flush(delayed * ch.gain), -p.ceiling, p.ceiling)
 }

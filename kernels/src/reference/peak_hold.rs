@@ -50,20 +50,34 @@ impl PeakHold {
     /// processors' sequential route) compiles this loop with them.
     #[inline(always)]
     pub fn process(&mut self, buf: &mut [f32]) {
+        self.process_samples(buf.iter_mut());
+    }
+
+    /// [`PeakHold::process`] over any sequence of one channel's samples,
+    /// such as one channel of an interleaved buffer.
+    #[inline(always)]
+    pub fn process_samples<'a>(&mut self, samples: impl Iterator<Item = &'a mut f32>) {
         let w = self.cur.len();
-        for x in buf.iter_mut() {
-            let i = (self.frame % w as u64) as usize;
+        // `i = frame mod W`, counted rather than divided for every frame.
+        let mut i = (self.frame % w as u64) as usize;
+        let mut pre = self.pre;
+        let mut frames = 0u64;
+        for x in samples {
             let v = magnitude(*x);
-            self.pre = if i == 0 { v } else { max(self.pre, v) };
+            pre = if i == 0 { v } else { max(pre, v) };
             self.cur[i] = v;
-            *x = max(self.pre, self.suf[i + 1]);
-            if i == w - 1 {
+            *x = max(pre, self.suf[i + 1]);
+            i += 1;
+            if i == w {
                 for k in (0..w).rev() {
                     self.suf[k] = max(self.cur[k], self.suf[k + 1]);
                 }
+                i = 0;
             }
-            self.frame += 1;
+            frames += 1;
         }
+        self.pre = pre;
+        self.frame += frames;
     }
 }
 
