@@ -29,11 +29,25 @@ fn lanes(isa: Isa, path: RoutePath) -> Route {
     }
 }
 
+/// A block kernel's route in lanes: AVX-512 runs up to 8 channels on its
+/// 8-lane body (docs/tuning.md, "Block kernels on few channels").
+fn block(isa: Isa, channels: usize) -> Route {
+    let lanes = if isa == Isa::Avx512 && channels <= 8 {
+        8
+    } else {
+        isa.lanes()
+    };
+    Route::Lanes {
+        lanes,
+        path: RoutePath::Block,
+    }
+}
+
 #[test]
 fn block_processors_take_the_sequential_route_below_their_rule() {
     let (isas, _) = isa_status();
     for &isa in &isas {
-        for channels in 1..=8 {
+        for channels in [1, 2, 3, 4, 5, 8, 9, 16] {
             for layout in [Layout::Interleaved, Layout::Planar] {
                 let mut hold = PeakHold::new(RATE, channels, 0.01)
                     .and_then(|p| p.with_isa(isa))
@@ -43,7 +57,7 @@ fn block_processors_take_the_sequential_route_below_their_rule() {
                 let want = if channels <= PEAK_HOLD_SEQUENTIAL_CHANNELS {
                     Route::Sequential
                 } else {
-                    lanes(isa, RoutePath::Block)
+                    block(isa, channels)
                 };
                 assert_eq!(hold.last_execution().route, want, "{isa:?} {channels}");
                 assert_eq!(hold.last_execution().frames, 300);
@@ -55,7 +69,7 @@ fn block_processors_take_the_sequential_route_below_their_rule() {
                 let want = if channels <= LIMITER_SEQUENTIAL_CHANNELS {
                     Route::Sequential
                 } else {
-                    lanes(isa, RoutePath::Block)
+                    block(isa, channels)
                 };
                 assert_eq!(lim.last_execution().route, want, "{isa:?} {channels}");
             }

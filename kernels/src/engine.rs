@@ -310,17 +310,20 @@ impl Engine {
             frames,
             kernel: PhantomData,
         };
+        let lanes = block_lanes(self.isa(), plan);
         match self.token {
             Token::Scalar(s) => run_block(s, job),
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => run_block(s, job),
+            #[cfg(target_arch = "x86_64")]
+            Token::Avx512(s) if lanes == Isa::Avx2.lanes() => run_block(s.avx2(), job),
             #[cfg(target_arch = "x86_64")]
             Token::Avx512(s) => run_block(s, job),
             #[cfg(target_arch = "aarch64")]
             Token::Neon(s) => run_block(s, job),
         }
         let route = Route::Lanes {
-            lanes: self.isa().lanes(),
+            lanes,
             path: Path::Block,
         };
         Ok(Execution::whole(frames, Reason::Kernel, route))
@@ -358,6 +361,22 @@ fn check_shapes(
         key.check(channels, frames)?;
     }
     Ok(frames)
+}
+
+/// Lanes per register that the engine of `isa` uses for a block kernel
+/// over `plan`: [`Isa::lanes`], except that an ISA with
+/// [`IsaRoutes::blocks_on_eight_lanes`] (AVX-512) runs plans of at most 8
+/// used slots on its 8-lane body. A block kernel's history traffic is per
+/// register, full or not, so one 8-lane register of history costs half
+/// of a 16-lane one that is half empty. The output bits are the same
+/// either way.
+pub fn block_lanes(isa: Isa, plan: &Plan) -> usize {
+    let narrow = Isa::Avx2.lanes();
+    if IsaRoutes::of(isa).blocks_on_eight_lanes && plan.used() <= narrow {
+        narrow
+    } else {
+        isa.lanes()
+    }
 }
 
 /// Lanes per register that the engine of `isa` uses for kernel `K` over

@@ -62,6 +62,9 @@ pub struct IsaRoutes {
     /// The time-lanes route runs the 8-lane body (docs/tuning.md, "Time
     /// lanes").
     pub time_lanes_on_eight_lanes: bool,
+    /// Block kernels over at most 8 used slots run on the 8-lane body
+    /// (docs/tuning.md, "Block kernels on few channels").
+    pub blocks_on_eight_lanes: bool,
 }
 
 impl IsaRoutes {
@@ -74,18 +77,21 @@ impl IsaRoutes {
                 narrow_planar: false,
                 chains_on_eight_lanes: false,
                 time_lanes_on_eight_lanes: false,
+                blocks_on_eight_lanes: false,
             },
             Isa::Avx2 => IsaRoutes {
                 staged_output: true,
                 narrow_planar: true,
                 chains_on_eight_lanes: false,
                 time_lanes_on_eight_lanes: false,
+                blocks_on_eight_lanes: false,
             },
             Isa::Avx512 => IsaRoutes {
                 staged_output: true,
                 narrow_planar: false,
                 chains_on_eight_lanes: true,
                 time_lanes_on_eight_lanes: true,
+                blocks_on_eight_lanes: true,
             },
         }
     }

@@ -150,7 +150,7 @@ impl<K: BlockKernel> LaneJob for BlockJob<'_, '_, '_, '_, '_, K> {
 
     /// One used slot runs on one-lane registers (compiled with this ISA's
     /// features): a wide register would carry padding lanes for nothing
-    /// (docs/tuning.md, "Block kernels on one channel").
+    /// (docs/tuning.md, "Block kernels on few channels").
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
         if S::LANES > 1 && self.plan.used() <= 1 {

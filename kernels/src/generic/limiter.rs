@@ -15,8 +15,9 @@ use crate::reference::truepeak::{self, CENTRE, TAPS};
 /// [`Limiter::PHASES`] hold the [`LimiterShape`] (the same in every slot).
 /// State rows: the two running prefixes and the released gain.
 /// History rows ([`Limiter::history_rows`]): the delay line, the last
-/// [`TAPS`] inputs, then the current block and the previous block's
-/// suffixes of the minimum and of the sum.
+/// [`TAPS`] inputs, then for the minimum and for the sum one run of
+/// `W + 1` rows holding the current block's values and the previous
+/// block's suffixes (see `Rows`).
 #[derive(Clone, Copy, Debug)]
 pub struct Limiter;
 
@@ -42,7 +43,7 @@ impl Limiter {
 
     /// History rows a limiter of `shape` needs.
     pub fn history_rows(shape: LimiterShape) -> usize {
-        shape.latency() + TAPS + 4 * shape.window() + 2
+        shape.latency() + TAPS + 2 * (shape.window() + 1)
     }
 
     /// Writes slot `slot`'s parameters (`block` is its link block size).
@@ -76,38 +77,37 @@ impl Limiter {
         let w = shape.window();
         let rows = Rows::new(shape.latency(), w);
         for k in 0..=w {
-            history.row_mut(rows.suf_g + k).fill(1.0);
-            history.row_mut(rows.suf_m + k).fill((w - k) as f32);
+            history.row_mut(rows.g + k).fill(1.0);
+            history.row_mut(rows.m + k).fill((w - k) as f32);
         }
     }
 }
 
-/// Where each part of the history starts.
+/// Where each part of the history starts. The reference's `cur` and `suf`
+/// arrays of a quantity share one run of `W + 1` rows: at frame `i` of a
+/// block, rows `0..=i` hold `cur[0..=i]` and rows `i + 1..=W` still hold
+/// `suf[i + 1..=W]`, the only suffixes the rest of the block reads, and the
+/// block's end turns the rows into the next suffixes in place (the same
+/// operations on the same values, in half the memory).
 #[derive(Clone, Copy)]
 struct Rows {
     delay: usize,
     past: usize,
-    cur_g: usize,
-    suf_g: usize,
-    cur_m: usize,
-    suf_m: usize,
+    g: usize,
+    m: usize,
 }
 
 impl Rows {
     #[inline(always)]
     fn new(latency: usize, w: usize) -> Rows {
         let past = latency;
-        let cur_g = past + TAPS;
-        let suf_g = cur_g + w;
-        let cur_m = suf_g + w + 1;
-        let suf_m = cur_m + w;
+        let g = past + TAPS;
+        let m = g + w + 1;
         Rows {
             delay: 0,
             past,
-            cur_g,
-            suf_g,
-            cur_m,
-            suf_m,
+            g,
+            m,
         }
     }
 }
@@ -244,11 +244,11 @@ fn run<S: Lanes, const R: usize>(s: S, group: Group<'_>, tile: &mut [f32], frame
             let t = f * tile_stride + r * lanes;
             let g = gs[r];
             pre_g[r] = if i == 0 { g } else { s.min(pre_g[r], g) };
-            s.store(&mut hist[h(rows.cur_g + i, r)..], g);
-            let m = s.min(pre_g[r], s.load(&hist[h(rows.suf_g + i + 1, r)..]));
+            s.store(&mut hist[h(rows.g + i, r)..], g);
+            let m = s.min(pre_g[r], s.load(&hist[h(rows.g + i + 1, r)..]));
             pre_m[r] = if i == 0 { m } else { s.add(pre_m[r], m) };
-            s.store(&mut hist[h(rows.cur_m + i, r)..], m);
-            let sum = s.add(s.load(&hist[h(rows.suf_m + i + 1, r)..]), pre_m[r]);
+            s.store(&mut hist[h(rows.m + i, r)..], m);
+            let sum = s.add(s.load(&hist[h(rows.m + i + 1, r)..]), pre_m[r]);
             let a = s.select(s.eq(sum, wv), one, s.mul(sum, inv_w));
             if i == w - 1 {
                 suffixes(s, hist, rows, w, |row| h(row, r));
@@ -284,16 +284,13 @@ fn run<S: Lanes, const R: usize>(s: S, group: Group<'_>, tile: &mut [f32], frame
 /// completed, from its last frame back (`at(row)` locates a row).
 #[inline(always)]
 fn suffixes<S: Lanes>(s: S, hist: &mut [f32], rows: Rows, w: usize, at: impl Fn(usize) -> usize) {
+    // `suf[W]`, then each suffix from the one after it, kept in a register.
+    let mut sg = s.load(&hist[at(rows.g + w)..]);
+    let mut sm = s.load(&hist[at(rows.m + w)..]);
     for k in (0..w).rev() {
-        let sg = s.min(
-            s.load(&hist[at(rows.cur_g + k)..]),
-            s.load(&hist[at(rows.suf_g + k + 1)..]),
-        );
-        s.store(&mut hist[at(rows.suf_g + k)..], sg);
-        let sm = s.add(
-            s.load(&hist[at(rows.cur_m + k)..]),
-            s.load(&hist[at(rows.suf_m + k + 1)..]),
-        );
-        s.store(&mut hist[at(rows.suf_m + k)..], sm);
+        sg = s.min(s.load(&hist[at(rows.g + k)..]), sg);
+        s.store(&mut hist[at(rows.g + k)..], sg);
+        sm = s.add(s.load(&hist[at(rows.m + k)..]), sm);
+        s.store(&mut hist[at(rows.m + k)..], sm);
     }
 }
