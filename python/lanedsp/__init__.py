@@ -903,6 +903,14 @@ class Limiter(_Lazy):
         latency = proc.latency
         if latency == 0:
             out = block.run(proc.process)
+        elif block.shape[-1] >= latency:
+            # Straight into the result: no padded or shifted copy.
+            order = "F" if block.interleaved else "C"
+            out32 = np.empty(block.flat.shape, dtype=np.float32)
+            proc.process_compensated(block.flat, out32, block.interleaved)
+            out = out32.reshape(block.shape, order=order)
+            if block.dtype == np.float64:
+                out = out.astype(np.float64, order=order)
         else:
             if not isinstance(audio, np.ndarray):  # pragma: no cover - _Block checked it
                 raise TypeError("audio must be a numpy.ndarray")

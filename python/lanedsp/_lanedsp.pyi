@@ -86,6 +86,12 @@ class Limit:
         interleaved: bool,
     ) -> None: ...
     def flush(self, output: npt.NDArray[np.float32], interleaved: bool) -> None: ...
+    def process_compensated(
+        self,
+        input: npt.NDArray[np.float32],
+        output: npt.NDArray[np.float32],
+        interleaved: bool,
+    ) -> None: ...
     def set_settings(
         self,
         ceiling_db: float,

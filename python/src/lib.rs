@@ -634,6 +634,41 @@ impl Limit {
         .map_err(value_error)
     }
 
+    /// Offline, latency compensated: resets the limiter, then limits
+    /// `input` (flat `float32`, `self.channels` channels of at least
+    /// `latency` frames) into `output` (the same size) so that each output
+    /// sample sits at its input's frame, the last `latency` frames coming
+    /// from the flush. No padded or shifted copy of the audio is made.
+    #[pyo3(signature = (input, output, interleaved))]
+    fn process_compensated(
+        &mut self,
+        py: Python<'_>,
+        input: PyReadonlyArray1<'_, f32>,
+        mut output: PyReadwriteArray1<'_, f32>,
+        interleaved: bool,
+    ) -> PyResult<()> {
+        let channels = self.inner.channels();
+        let latency = self.inner.latency();
+        let x = slice("input", &input)?;
+        let y = slice_mut("output", &mut output)?;
+        if x.len() != y.len() || !x.len().is_multiple_of(channels) {
+            return Err(PyValueError::new_err(format!(
+                "input and output must hold the same whole frames of {channels} channels, got {} and {} samples",
+                x.len(),
+                y.len()
+            )));
+        }
+        let frames = x.len() / channels;
+        if frames < latency {
+            return Err(PyValueError::new_err(format!(
+                "a compensated call needs at least the latency ({latency} frames), got {frames}"
+            )));
+        }
+        let inner = &mut self.inner;
+        py.detach(move || compensated(inner, x, y, frames, interleaved))
+            .map_err(value_error)
+    }
+
     /// Changes ceiling, release, input gain and link amount (the state is
     /// kept); a new lookahead or true-peak choice resets the limiter.
     #[pyo3(signature = (ceiling_db, lookahead_s, release_s, true_peak, input_gain_db, link_amount=1.0))]
@@ -1076,4 +1111,40 @@ fn _lanedsp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_CHANNELS", lanedsp::MAX_CHANNELS)?;
     m.add("MAX_LINK", lanedsp::MAX_LINK)?;
     Ok(())
+}
+
+/// [`Limit::process_compensated`] once the shapes are checked (`frames` of
+/// every channel, at least the latency): the first `latency` frames of
+/// input fill the delay line (their output is the silence before the
+/// stream), the rest come out at the start of `y`, and the flush writes its
+/// end.
+fn compensated(
+    lim: &mut Limiter,
+    x: &[f32],
+    y: &mut [f32],
+    frames: usize,
+    interleaved: bool,
+) -> lanedsp::Result<()> {
+    let (channels, head) = (lim.channels(), lim.latency());
+    lim.reset();
+    if frames == 0 {
+        return Ok(());
+    }
+    let mut preroll = vec![0.0f32; head * channels];
+    if interleaved {
+        let (body, tail) = y.split_at_mut((frames - head) * channels);
+        lim.process_interleaved(&x[..head * channels], &mut preroll)?;
+        lim.process_interleaved(&x[head * channels..], body)?;
+        return lim.flush_interleaved(tail);
+    }
+    let first: Vec<&[f32]> = x.chunks(frames).map(|c| &c[..head]).collect();
+    let rest: Vec<&[f32]> = x.chunks(frames).map(|c| &c[head..]).collect();
+    let mut pre = Layout::split_mut(&mut preroll, head, channels);
+    let (mut bodies, mut tails): (Vec<&mut [f32]>, Vec<&mut [f32]>) = y
+        .chunks_mut(frames)
+        .map(|c| c.split_at_mut(frames - head))
+        .unzip();
+    lim.process_planar(&first, &mut pre)?;
+    lim.process_planar(&rest, &mut bodies)?;
+    lim.flush_planar(&mut tails)
 }

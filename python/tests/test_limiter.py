@@ -88,6 +88,22 @@ def test_offline_equals_streaming_plus_flush(shape, each_isa):
     assert np.array_equal(stream.view(np.uint32), offline.view(np.uint32))
 
 
+@pytest.mark.parametrize("form", ["interleaved", "float64", "short"])
+def test_offline_in_every_layout_equals_streaming_plus_flush(form):
+    frames = 100 if form == "short" else 9_001
+    x = loud((2, frames), seed=6)
+    if form == "interleaved":
+        x = np.asfortranarray(x)  # frames stored channel after channel
+    if form == "float64":
+        x = x.astype(np.float64)
+    offline = lanedsp.Limiter(SR, true_peak=True)(x)
+    assert offline.shape == x.shape and offline.dtype == x.dtype
+    lim = lanedsp.Limiter(SR, true_peak=True)
+    assert form != "short" or frames < lim.latency
+    stream = np.concatenate([lim.process(x), lim.flush()], axis=-1)[..., lim.latency :]
+    assert np.array_equal(stream, offline)
+
+
 def test_every_isa_gives_the_same_bits():
     x = loud((3, 2, 6_000), seed=5)
     outs = [lanedsp.Limiter(SR, isa=i)(x) for i in lanedsp.available_isas()]
