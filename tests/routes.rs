@@ -92,14 +92,20 @@ fn lane_processors_report_time_lanes_chunks_and_paths() {
         call(&mut c, Layout::Interleaved, 512);
         assert_eq!(c.last_execution().route, Route::TimeLanes, "{isa:?}");
         assert!(COMPRESSOR_TIMED.get(isa) >= 1);
-        // One long channel: chunks in lanes where the ISA fills slots.
+        // One long channel: chunks in lanes where the ISA fills enough
+        // slots for the warm-ups to pay (8 or 16 here; with NEON's 4 the
+        // gain model may keep the call whole), else time lanes.
         let mut c = comp(1);
         call(&mut c, Layout::Interleaved, 1 << 18);
         let e = c.last_execution();
-        if COMPRESSOR_CHUNK_SLOTS.get(isa) > 1 {
-            assert_eq!((e.route, e.is_chunked()), (Route::Chunks, true), "{isa:?}");
+        let want = if e.is_chunked() {
+            Route::Chunks
         } else {
-            assert_eq!(e.route, Route::TimeLanes, "{isa:?}");
+            Route::TimeLanes
+        };
+        assert_eq!(e.route, want, "{isa:?} {e}");
+        if COMPRESSOR_CHUNK_SLOTS.get(isa) >= 8 {
+            assert!(e.is_chunked(), "{isa:?} {e}");
         }
         // Many channels: the lanes, interleaved where the frames lie,
         // planar through squares.
