@@ -146,17 +146,20 @@ fn contiguous(slots: &Channels, width: usize) -> Option<(usize, usize)> {
 }
 
 impl<K: BlockKernel> LaneJob for BlockJob<'_, '_, '_, '_, '_, K> {
-    type Output = ();
+    /// The lanes per register the call ran on.
+    type Output = usize;
 
-    /// One used slot runs on one-lane registers (compiled with this ISA's
-    /// features): a wide register would carry padding lanes for nothing
-    /// (docs/tuning.md, "Block kernels on few channels").
+    /// One used slot runs on the portable ISA's registers (compiled with
+    /// this ISA's features): a wide register would carry padding lanes for
+    /// nothing (docs/tuning.md, "Block kernels on few channels").
     #[inline(always)]
-    fn run<S: Lanes>(self, s: S) {
+    fn run<S: Lanes>(self, s: S) -> usize {
         if S::LANES > 1 && self.plan.used() <= 1 {
             self.body(Scalar);
+            Scalar::LANES
         } else {
             self.body(s);
+            S::LANES
         }
     }
 }
@@ -277,7 +280,11 @@ impl<K: BlockKernel> BlockJob<'_, '_, '_, '_, '_, K> {
     }
 }
 
-/// Runs `job` on `s` (the entry point of `s`'s ISA).
-pub(crate) fn run_block<S: Lanes, K: BlockKernel>(s: S, job: BlockJob<'_, '_, '_, '_, '_, K>) {
-    s.run_job(job);
+/// Runs `job` on `s` (the entry point of `s`'s ISA); the lanes per
+/// register it ran on.
+pub(crate) fn run_block<S: Lanes, K: BlockKernel>(
+    s: S,
+    job: BlockJob<'_, '_, '_, '_, '_, K>,
+) -> usize {
+    s.run_job(job)
 }
