@@ -310,13 +310,14 @@ impl Engine {
             frames,
             kernel: PhantomData,
         };
-        let narrow = block_lanes(self.isa(), plan) == Isa::Avx2.lanes();
         let lanes = match self.token {
             Token::Scalar(s) => run_block(s, job),
             #[cfg(target_arch = "x86_64")]
             Token::Avx2(s) => run_block(s, job),
             #[cfg(target_arch = "x86_64")]
-            Token::Avx512(s) if narrow => run_block(s.avx2(), job),
+            Token::Avx512(s) if block_lanes(Isa::Avx512, plan) == Isa::Avx2.lanes() => {
+                run_block(s.avx2(), job)
+            }
             #[cfg(target_arch = "x86_64")]
             Token::Avx512(s) => run_block(s, job),
             #[cfg(target_arch = "aarch64")]
