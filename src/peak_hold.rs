@@ -3,7 +3,7 @@
 use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::processor::Processor;
-use crate::sequential::PerChannel;
+use crate::sequential::{PerChannel, strided};
 use lanedsp_kernels::generic::peak_hold::PeakHold as Kernel;
 use lanedsp_kernels::reference::peak_hold::PeakHold as Sequential;
 use lanedsp_kernels::tuning::PEAK_HOLD_SEQUENTIAL_CHANNELS;
@@ -41,6 +41,32 @@ impl PerChannel for [Sequential] {
     #[inline(always)]
     fn process<'a>(&mut self, channel: usize, samples: impl Iterator<Item = &'a mut f32>) {
         self[channel].process_samples(samples);
+    }
+
+    /// Two to four interleaved channels run frame by frame: the hold's
+    /// three operations per sample are too few to hide a strided walk.
+    #[inline(always)]
+    fn process_interleaved(&mut self, buf: &mut [f32], count: usize) {
+        let holds = &mut *self;
+        match count {
+            2 => {
+                if let Ok(holds) = holds.try_into() {
+                    return Sequential::process_interleaved::<2>(holds, buf);
+                }
+            }
+            3 => {
+                if let Ok(holds) = holds.try_into() {
+                    return Sequential::process_interleaved::<3>(holds, buf);
+                }
+            }
+            4 => {
+                if let Ok(holds) = holds.try_into() {
+                    return Sequential::process_interleaved::<4>(holds, buf);
+                }
+            }
+            _ => {}
+        }
+        strided(buf, count, self)
     }
 }
 

@@ -29,6 +29,16 @@ pub(crate) trait PerChannel {
     /// Implementations are `#[inline(always)]`, so that the reference's
     /// loop is compiled inside the ISA's entry point, with its features.
     fn process<'a>(&mut self, channel: usize, samples: impl Iterator<Item = &'a mut f32>);
+
+    /// Processes the interleaved `buf` of `count` channels (whole frames),
+    /// in place, continuing every channel's stream. By default each channel
+    /// runs alone, reading its samples where they lie ([`strided`]); a
+    /// kernel whose per-sample work is small enough that the stride shows
+    /// runs its channels frame by frame instead, with the same bits.
+    #[inline(always)]
+    fn process_interleaved(&mut self, buf: &mut [f32], count: usize) {
+        strided(buf, count, self);
+    }
 }
 
 impl Core {
@@ -85,9 +95,9 @@ impl<P: PerChannel + ?Sized> LaneJob for Job<'_, '_, '_, '_, P> {
             }
             Buffers::Interleaved { input, output } => {
                 output.copy_from_slice(input);
-                interleaved(output, count, channels);
+                channels.process_interleaved(output, count);
             }
-            Buffers::InterleavedInPlace { buf } => interleaved(buf, count, channels),
+            Buffers::InterleavedInPlace { buf } => channels.process_interleaved(buf, count),
         }
     }
 }
@@ -95,7 +105,7 @@ impl<P: PerChannel + ?Sized> LaneJob for Job<'_, '_, '_, '_, P> {
 /// Each channel of the interleaved `buf`, read and written where it lies
 /// (a stride of `count`), [`PIECE`] frames at a time.
 #[inline(always)]
-fn interleaved<P: PerChannel + ?Sized>(buf: &mut [f32], count: usize, channels: &mut P) {
+pub(crate) fn strided<P: PerChannel + ?Sized>(buf: &mut [f32], count: usize, channels: &mut P) {
     if count <= 1 {
         if count == 1 {
             channels.process(0, buf.iter_mut());
