@@ -47,6 +47,10 @@ fn envelope(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("chunks-envelope-{channels}ch"));
         let x = music(channels, TRACK);
         let mut y = vec![0.0f32; x.len()];
+        // The memory floor: copying the same bytes.
+        let (bid, tp) = id("memcpy", channels, TRACK);
+        g.throughput(tp);
+        g.bench_function(bid, |b| b.iter(|| y.copy_from_slice(black_box(&x))));
         if channels == 1 {
             let (a, r) = (coefficient(0.005, FS), coefficient(0.05, FS));
             let (bid, tp) = id("reference-native", 1, TRACK);
