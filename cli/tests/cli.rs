@@ -4,47 +4,11 @@
 
 use lanedsp::{Compressor, LinkMode, Mode, Processor, Settings, Sidechain, Time};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-const FS: u32 = 48_000;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lanedsp"))
-}
-
-/// Whether the binary runs here: under qemu-user without binfmt (the
-/// aarch64 cross run) the test process cannot exec it, and the tests say
-/// so and pass.
-fn runnable() -> bool {
-    match bin().arg("--version").output() {
-        Ok(_) => true,
-        Err(e) if e.raw_os_error() == Some(8) => {
-            eprintln!("skipped: the lanedsp binary cannot be executed here ({e})");
-            false
-        }
-        Err(e) => panic!("cannot run lanedsp: {e}"),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = bin()
-        .args(args)
-        .env_remove("LANEDSP_ISA")
-        .output()
-        .expect("run lanedsp");
-    if !out.status.success() {
-        eprintln!(
-            "lanedsp {args:?} exited {:?}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{FS, bin, bits_equal, run, runnable, s};
 
 /// A deterministic test signal: noise whose level moves between loud and
 /// quiet every few thousand frames, different per channel.
@@ -155,10 +119,6 @@ fn expected(x: &[f32], channels: usize, s: Settings, link_stereo: bool) -> Vec<f
     let mut y = x.to_vec();
     comp.process_interleaved_in_place(&mut y).unwrap();
     y
-}
-
-fn bits_equal(a: &[f32], b: &[f32]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// Every file in `dir` and below, as paths relative to `dir`, sorted.

@@ -5,45 +5,10 @@
 
 use lanedsp::{Limiter, LimiterSettings, Processor};
 use std::path::Path;
-use std::process::{Command, Output};
 
-const FS: u32 = 48_000;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lanedsp"))
-}
-
-/// Whether the binary runs here (not under qemu-user without binfmt).
-fn runnable() -> bool {
-    match bin().arg("--version").output() {
-        Ok(_) => true,
-        Err(e) if e.raw_os_error() == Some(8) => {
-            eprintln!("skipped: the lanedsp binary cannot be executed here ({e})");
-            false
-        }
-        Err(e) => panic!("cannot run lanedsp: {e}"),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = bin()
-        .args(args)
-        .env_remove("LANEDSP_ISA")
-        .output()
-        .expect("run lanedsp");
-    if !out.status.success() {
-        eprintln!(
-            "lanedsp {args:?} exited {:?}\nstderr:\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{FS, bin, bits_equal, run, runnable, s};
 
 /// Loud material: tones and noise at up to `level` (linear), different per
 /// channel, with bursts.
@@ -138,10 +103,6 @@ fn expected(x: &[f32], channels: usize, s: LimiterSettings, linked: bool) -> Vec
     lim.flush_interleaved(&mut tail).unwrap();
     y.extend_from_slice(&tail);
     y.split_off(lim.latency() * channels)
-}
-
-fn bits_equal(a: &[f32], b: &[f32]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 #[test]
