@@ -67,9 +67,15 @@ pub trait Source: Send {
     fn read(&mut self, max_frames: usize, out: &mut Vec<f32>) -> Result<usize>;
 }
 
+/// Opens `path` for decoding (from memory when the command keeps decoded
+/// files and holds this one: [`crate::cache`]).
+pub fn open(path: &Path) -> Result<Box<dyn Source>> {
+    crate::cache::open(path, decode)
+}
+
 /// Opens `path` for decoding: hound for the WAV layouts it reads, symphonia
 /// for everything else.
-pub fn open(path: &Path) -> Result<Box<dyn Source>> {
+fn decode(path: &Path) -> Result<Box<dyn Source>> {
     let mut file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let mut magic = [0u8; 12];
     let got = read_up_to(&mut file, &mut magic).map_err(|e| format!("cannot read: {e}"))?;

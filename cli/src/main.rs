@@ -12,6 +12,7 @@
 
 mod audio;
 mod bench;
+mod cache;
 mod cleanup;
 mod compress;
 mod demo;

@@ -16,6 +16,9 @@
 //!    threads, temporary names, latency compensated). A file's output does
 //!    not depend on its batch, so the loudness pass 2 measured is the
 //!    written file's.
+//!
+//! Files decoded by the first pass are kept in memory for the others, up
+//! to `--cache-mb` ([`crate::cache`]).
 
 use crate::audio::Info;
 use crate::compress::{self, Command, Curve, Dsp, Inputs, LinkArg, Output, Placement, UsageError};
@@ -49,6 +52,11 @@ pub struct Args {
     /// Limiter release time constant in milliseconds.
     #[arg(long, default_value_t = 50.0)]
     limiter_release_ms: f32,
+    /// Memory for decoded audio kept between the passes, in MiB: files that
+    /// fit are decoded once instead of once per pass (measure, each
+    /// correction, write); 0 decodes on every pass.
+    #[arg(long, default_value_t = 1024)]
+    cache_mb: usize,
     /// Compress after the loudness gain, with the compressor options below
     /// (the threshold applies to the normalized signal).
     #[arg(long)]
@@ -322,6 +330,9 @@ pub fn run(args: &Args) -> Result<bool, UsageError> {
     };
     let isa = compress::isa_option(args.output.isa.as_deref())?;
     let (jobs, pool) = compress::thread_pool(args.output.jobs)?;
+    if args.cache_mb > 0 {
+        crate::cache::enable(args.cache_mb.saturating_mul(1 << 20));
+    }
 
     let setup = Setup {
         limiter,
