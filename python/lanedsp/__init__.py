@@ -1322,17 +1322,15 @@ class Equalizer(_Lazy):
             proc.set_bands(self._args(self._bands))
             return
         self._check_channels(channels)
+        # Each channel's list designed at this rate first, so that an error
+        # names the channel of the track (the batch repeats the lists).
+        for c, bands in enumerate(self._channel_bands):
+            _check_bands(bands, proc.sample_rate, f"channel_bands[{c}]")
         args = [self._args(bands) for bands in self._channel_bands]
         try:
             proc.set_bands_per_channel(args * tracks)
         except ValueError as err:
-            # "channel k: ..." names a channel of the whole batch.
-            msg = str(err)
-            k, _, rest = msg[len("channel ") :].partition(": ")
-            if msg.startswith("channel ") and k.isdigit():
-                c = int(k) % channels
-                raise ValueError(f"channel_bands[{c}] at {proc.sample_rate:g} Hz: {rest}") from None
-            raise ValueError(f"channel_bands at {proc.sample_rate:g} Hz: {msg}") from None
+            raise ValueError(f"channel_bands at {proc.sample_rate:g} Hz: {err}") from None
 
     def _build(self, sample_rate: float, tracks: int, channels: int) -> Any:
         self._check_channels(channels)

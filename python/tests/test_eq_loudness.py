@@ -282,6 +282,13 @@ def test_channel_bands():
         eq(program((3, 100)), SR)
     with pytest.raises(ValueError, match="not both"):
         lanedsp.Equalizer(left, channel_bands=[left, right])
+    # A band valid at 96 kHz but not at 48 kHz: the error names the
+    # channel of the track, whichever track of the batch it is in.
+    high = [lanedsp.Band("lowpass", 30_000)]
+    eq = lanedsp.Equalizer(channel_bands=[left, high])
+    assert eq(audio, 96_000).shape == audio.shape
+    with pytest.raises(ValueError, match=r"^channel_bands\[1\]\[0\]"):
+        lanedsp.Equalizer(channel_bands=[left, high])(audio, SR)
 
 
 def test_changing_bands_keeps_the_memory():
