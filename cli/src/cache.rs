@@ -138,15 +138,20 @@ impl Source for Recording {
         let got = self.source.read(max_frames, out).inspect_err(|_| {
             self.failed = true;
         })?;
-        let new = &out[from..];
-        let short = (self.samples.len() + new.len()).saturating_sub(self.reserved);
-        if !self.failed && (short == 0 || self.cache.reserve(short)) {
-            self.reserved += short;
-            self.samples.extend_from_slice(new);
-        } else if !self.failed {
-            // Over the budget: stop copying, give back what was reserved.
-            self.failed = true;
-            self.samples = Vec::new();
+        if !self.failed {
+            let new = &out[from..];
+            // Samples beyond what is reserved so far (a stream without a
+            // stated length, or longer than stated).
+            let extra = (self.samples.len() + new.len()).saturating_sub(self.reserved);
+            if extra == 0 || self.cache.reserve(extra) {
+                self.reserved += extra;
+                self.samples.extend_from_slice(new);
+            } else {
+                // Over the budget: stop copying; the reservation goes back
+                // when the recording is dropped.
+                self.failed = true;
+                self.samples = Vec::new();
+            }
         }
         self.complete |= got < max_frames;
         Ok(got)

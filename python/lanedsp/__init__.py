@@ -1382,10 +1382,8 @@ class Equalizer(_Lazy):
         if self._proc is not None and self._key is not None:
             tracks, channels = self._key[1]
             try:
-                self._check_channels(channels)
-                # Designs every list first so an error changes nothing.
-                for c, bands in enumerate(lists):
-                    _check_bands(bands, self._key[0], f"channel_bands[{c}]")
+                # Checks the channel count and designs every list before it
+                # changes the filters, so an error changes nothing.
                 self._configure(self._proc, tracks, channels)
             except ValueError:
                 self._bands, self._channel_bands = old
