@@ -5,12 +5,13 @@ use crate::core::{Core, core_methods};
 use crate::error::{Error, Result};
 use crate::params;
 use lanedsp_kernels::generic::biquad::{Biquad, rows};
-use lanedsp_kernels::generic::truepeak::{HISTORY, Scan};
+use lanedsp_kernels::generic::truepeak::{HISTORY, Scan, Stage};
 use lanedsp_kernels::job::Native;
 use lanedsp_kernels::reference::loudness::{k_weighting, lufs, power};
 use lanedsp_kernels::reference::truepeak::phases_for_rate;
-use lanedsp_kernels::reference::{magnitude, max, sanitize};
+use lanedsp_kernels::reference::{magnitude, max};
 use lanedsp_kernels::{BufferRole, Buffers, Isa, ShapeError};
+use std::ops::Range;
 
 /// Frames K-weighted per kernel call (the meter's scratch is this many
 /// frames of every channel, allocated once).
@@ -30,6 +31,9 @@ const BINS: usize = 100 * 100;
 struct Gate {
     sum: Vec<f64>,
     count: Vec<u64>,
+    /// The bins that may be non-empty (every other bin is `0.0` and `0`,
+    /// so sums over them read the same without it).
+    used: Range<usize>,
 }
 
 impl Gate {
@@ -37,12 +41,14 @@ impl Gate {
         Gate {
             sum: vec![0.0; BINS],
             count: vec![0; BINS],
+            used: 0..0,
         }
     }
 
     fn clear(&mut self) {
-        self.sum.fill(0.0);
-        self.count.fill(0);
+        self.sum[self.used.clone()].fill(0.0);
+        self.count[self.used.clone()].fill(0);
+        self.used = 0..0;
     }
 
     /// Records a block of mean square `energy` if it passes the absolute
@@ -53,7 +59,27 @@ impl Gate {
             let bin = bin.min(BINS - 1);
             self.sum[bin] += energy;
             self.count[bin] += 1;
+            self.used = if self.used.is_empty() {
+                bin..bin + 1
+            } else {
+                self.used.start.min(bin)..self.used.end.max(bin + 1)
+            };
         }
+    }
+
+    /// The sum of the energies of the bins from `first` on. Bins outside
+    /// `used` hold `+0.0`, and adding `+0.0` to a sum of positive energies
+    /// (or to the empty sum) changes nothing that is read: the same bits as
+    /// the sum over every bin whenever a bin from `first` on is non-empty.
+    fn energy_from(&self, first: usize) -> f64 {
+        let from = first.max(self.used.start);
+        self.sum[from..self.used.end.max(from)].iter().sum()
+    }
+
+    /// The number of blocks in the bins from `first` on.
+    fn count_from(&self, first: usize) -> u64 {
+        let from = first.max(self.used.start);
+        self.count[from..self.used.end.max(from)].iter().sum()
     }
 
     /// The energy of a bin's centre.
@@ -65,11 +91,11 @@ impl Gate {
     /// at least `factor` times it (the relative gate); `None` when no
     /// block passed the absolute gate.
     fn relative(&self, factor: f64) -> Option<(usize, u64)> {
-        let n: u64 = self.count.iter().sum();
+        let n = self.count_from(0);
         if n == 0 {
             return None;
         }
-        let mean = self.sum.iter().sum::<f64>() / n as f64;
+        let mean = self.energy_from(0) / n as f64;
         let gate = factor * mean;
         // The first bin whose centre reaches the gate: from the gate's
         // loudness, then checked against the centres themselves (so the
@@ -82,7 +108,7 @@ impl Gate {
         while first < BINS && Gate::centre(first) < gate {
             first += 1;
         }
-        Some((first, self.count[first..].iter().sum()))
+        Some((first, self.count_from(first)))
     }
 }
 
@@ -237,8 +263,8 @@ impl LoudnessMeter {
 
     /// The same meter measuring true peak (`true`, the default) or only
     /// sample peaks (`false`: [`LoudnessMeter::true_peak`] then reads the
-    /// sample peak, and a process call skips the interpolation, about two
-    /// thirds of the meter's time). Peaks so far are dropped.
+    /// sample peak, and a process call skips the interpolation and the
+    /// copy it reads). Peaks so far are dropped.
     pub fn with_true_peak(mut self, on: bool) -> Self {
         self.phases = if on {
             phases_for_rate(self.core.sample_rate)
@@ -364,10 +390,7 @@ impl LoudnessMeter {
                 .min(CHUNK)
                 .min(self.sub_frames - self.filled);
             let (now, later) = rest.split_at(n * ch);
-            for (f, frame) in now.chunks_exact(ch).enumerate() {
-                self.scratch[f * ch..(f + 1) * ch].copy_from_slice(frame);
-            }
-            self.chunk(n)?;
+            self.chunk(n, Some(now))?;
             rest = later;
         }
         Ok(())
@@ -400,18 +423,19 @@ impl LoudnessMeter {
                     self.scratch[f * ch + c] = v;
                 }
             }
-            self.chunk(n)?;
+            self.chunk(n, None)?;
             at += n;
         }
         Ok(())
     }
 
-    /// K-weights the `n` frames in the scratch (in lanes), accumulates
-    /// their squares, sample peaks and true peaks (in lanes), and closes
-    /// the sub-block when it is full. The K-weighting cannot fail (the
-    /// meter's banks and scratch match its plan); if it did, the error
+    /// K-weights the `n` frames of `input` (interleaved), or of the
+    /// scratch when `input` is `None`, into the scratch (in lanes),
+    /// accumulates their squares, sample peaks and true peaks (in lanes),
+    /// and closes the sub-block when it is full. The K-weighting cannot fail
+    /// (the meter's banks and scratch match its plan); if it did, the error
     /// would be returned, with this chunk's peaks already counted.
-    fn chunk(&mut self, n: usize) -> Result<()> {
+    fn chunk(&mut self, n: usize, input: Option<&[f32]>) -> Result<()> {
         let ch = self.channels();
         let row_len = HISTORY + CHUNK;
         let LoudnessMeter {
@@ -424,48 +448,59 @@ impl LoudnessMeter {
             phases,
             ..
         } = self;
-        let buf = &mut scratch[..n * ch];
-        // The per-sample loops run as native jobs: compiled with the ISA's
-        // features, so the compiler vectorizes them across channels (the
-        // same operations per channel in the same order: the same bits).
+        let frames = input.unwrap_or(&scratch[..n * ch]);
         if *phases == 0 {
+            // A native job: compiled with the ISA's features, so the
+            // compiler vectorizes it across channels (the same operations
+            // per channel in the same order: the same bits).
             core.engine.run_job(Native(|| {
-                for frame in buf.chunks_exact(ch) {
+                for frame in frames.chunks_exact(ch) {
                     for (p, &x) in peaks.iter_mut().zip(frame) {
                         *p = p.max(magnitude(x));
                     }
                 }
             }));
         } else {
-            // One pass: each sanitized sample into its channel's row, and
-            // its magnitude (`|sanitize(x)|` is `magnitude(x)`, bit for
-            // bit) into the sample peak.
-            core.engine.run_job(Native(|| {
-                for (f, frame) in buf.chunks_exact(ch).enumerate() {
-                    let rows = tp_rows[HISTORY + f..].iter_mut().step_by(row_len);
-                    for ((p, &x), y) in peaks.iter_mut().zip(frame).zip(rows) {
-                        *y = sanitize(x);
-                        *p = p.max(y.abs());
-                    }
-                }
-            }));
+            // Each sanitized sample into its channel's row and its
+            // magnitude into the sample peak; then the interpolation, which
+            // may skip points below the sample peak (the meter reports the
+            // larger of the two).
+            core.engine.run_job(Stage {
+                frames,
+                channels: ch,
+                rows: tp_rows,
+                row_len,
+                peaks,
+            });
             core.engine.run_job(Scan {
                 phases: *phases,
                 rows: tp_rows,
                 row_len,
                 frames: n,
                 peaks: tp_peaks,
+                floors: peaks,
             });
         }
-        core.execute::<Biquad<2>>(Buffers::InterleavedInPlace { buf }, None)?;
+        match input {
+            Some(input) => core.execute::<Biquad<2>>(
+                Buffers::Interleaved {
+                    input,
+                    output: &mut scratch[..n * ch],
+                },
+                None,
+            )?,
+            None => core.execute::<Biquad<2>>(
+                Buffers::InterleavedInPlace {
+                    buf: &mut scratch[..n * ch],
+                },
+                None,
+            )?,
+        }
         let buf = &scratch[..n * ch];
         core.engine.run_job(Native(|| {
-            for frame in buf.chunks_exact(ch) {
-                for (s, &y) in sums.iter_mut().zip(frame) {
-                    let y = f64::from(y);
-                    *s += y * y;
-                }
-            }
+            let c = add_squares::<32>(sums, buf, 0);
+            let c = add_squares::<8>(sums, buf, c);
+            add_squares::<1>(sums, buf, c);
         }));
         self.filled += n;
         if self.filled == self.sub_frames {
@@ -567,6 +602,30 @@ impl LoudnessMeter {
     }
 }
 
+/// `sums[c] += y * y` in `f64` for every frame of `frames` (interleaved,
+/// `sums.len()` channels) in order, for the channels from `from` on in
+/// groups of `W` (the sums of a group held in registers across the
+/// frames); returns the first channel left over.
+#[inline(always)]
+fn add_squares<const W: usize>(sums: &mut [f64], frames: &[f32], from: usize) -> usize {
+    let ch = sums.len();
+    let mut c0 = from;
+    while c0 + W <= ch {
+        let group = &mut sums[c0..c0 + W];
+        let mut acc: [f64; W] = core::array::from_fn(|j| group[j]);
+        for frame in frames.chunks_exact(ch) {
+            let ys = &frame[c0..c0 + W];
+            for (a, &y) in acc.iter_mut().zip(ys) {
+                let y = f64::from(y);
+                *a += y * y;
+            }
+        }
+        group.copy_from_slice(&acc);
+        c0 += W;
+    }
+    c0
+}
+
 /// Integrated loudness from the 400 ms blocks of one programme.
 fn integrated(gate: &Gate) -> f64 {
     let Some((first, n)) = gate.relative(0.1) else {
@@ -575,7 +634,7 @@ fn integrated(gate: &Gate) -> f64 {
     if n == 0 {
         return f64::NEG_INFINITY;
     }
-    let sum: f64 = gate.sum[first..].iter().sum();
+    let sum = gate.energy_from(first);
     lufs(sum / n as f64)
 }
 
