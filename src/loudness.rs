@@ -500,7 +500,17 @@ impl LoudnessMeter {
         core.engine.run_job(Native(|| {
             let c = add_squares::<32>(sums, buf, 0);
             let c = add_squares::<8>(sums, buf, c);
-            add_squares::<1>(sums, buf, c);
+            // The last channels in one group, so their chains interleave.
+            match ch - c {
+                1 => add_squares::<1>(sums, buf, c),
+                2 => add_squares::<2>(sums, buf, c),
+                3 => add_squares::<3>(sums, buf, c),
+                4 => add_squares::<4>(sums, buf, c),
+                5 => add_squares::<5>(sums, buf, c),
+                6 => add_squares::<6>(sums, buf, c),
+                7 => add_squares::<7>(sums, buf, c),
+                _ => c,
+            };
         }));
         self.filled += n;
         if self.filled == self.sub_frames {
