@@ -204,6 +204,10 @@ pub struct LoudnessMeter {
     weights: Vec<f64>,
     /// K-weighted frames of one chunk, interleaved.
     scratch: Vec<f32>,
+    /// A planar call's chunk, interleaved (`CHUNK` frames of every
+    /// channel): the K-weighting then reads it and writes the scratch, never
+    /// in place.
+    interleaved: Vec<f32>,
     /// Sum of squares of each channel in the current sub-block.
     sums: Vec<f64>,
     /// Frames per 100 ms sub-block.
@@ -249,6 +253,7 @@ impl LoudnessMeter {
             core,
             weights: vec![1.0; channels],
             scratch: vec![0.0; CHUNK * channels],
+            interleaved: vec![0.0; CHUNK * channels],
             sums: vec![0.0; channels],
             sub_frames,
             filled: 0,
@@ -278,7 +283,7 @@ impl LoudnessMeter {
         self
     }
 
-    core_methods!(isa, sample_rate);
+    core_methods!(isa, sample_rate, execution);
 
     /// The same meter measuring several programmes side by side, each a
     /// list of channels (every channel in at most one; a channel in none
@@ -390,7 +395,7 @@ impl LoudnessMeter {
                 .min(CHUNK)
                 .min(self.sub_frames - self.filled);
             let (now, later) = rest.split_at(n * ch);
-            self.chunk(n, Some(now))?;
+            self.chunk(n, now)?;
             rest = later;
         }
         Ok(())
@@ -418,24 +423,29 @@ impl LoudnessMeter {
         let mut at = 0;
         while at < len {
             let n = (len - at).min(CHUNK).min(self.sub_frames - self.filled);
+            // Taken out for the call (no allocation), so that the chunk
+            // reads it while writing the meter's other buffers.
+            let mut frames = std::mem::take(&mut self.interleaved);
             for (c, x) in input.iter().enumerate() {
                 for (f, &v) in x[at..at + n].iter().enumerate() {
-                    self.scratch[f * ch + c] = v;
+                    frames[f * ch + c] = v;
                 }
             }
-            self.chunk(n, None)?;
+            let done = self.chunk(n, &frames[..n * ch]);
+            self.interleaved = frames;
+            done?;
             at += n;
         }
         Ok(())
     }
 
-    /// K-weights the `n` frames of `input` (interleaved), or of the
-    /// scratch when `input` is `None`, into the scratch (in lanes),
-    /// accumulates their squares, sample peaks and true peaks (in lanes),
-    /// and closes the sub-block when it is full. The K-weighting cannot fail
-    /// (the meter's banks and scratch match its plan); if it did, the error
-    /// would be returned, with this chunk's peaks already counted.
-    fn chunk(&mut self, n: usize, input: Option<&[f32]>) -> Result<()> {
+    /// K-weights the `n` frames of `input` (interleaved) into the scratch
+    /// (in lanes), accumulates their squares, sample peaks and true peaks
+    /// (in lanes), and closes the sub-block when it is full. The
+    /// K-weighting cannot fail (the meter's banks and scratch match its
+    /// plan); if it did, the error would be returned, with this chunk's
+    /// peaks already counted.
+    fn chunk(&mut self, n: usize, frames: &[f32]) -> Result<()> {
         let ch = self.channels();
         let row_len = HISTORY + CHUNK;
         let LoudnessMeter {
@@ -448,7 +458,6 @@ impl LoudnessMeter {
             phases,
             ..
         } = self;
-        let frames = input.unwrap_or(&scratch[..n * ch]);
         if *phases == 0 {
             // A native job: compiled with the ISA's features, so the
             // compiler vectorizes it across channels (the same operations
@@ -481,21 +490,13 @@ impl LoudnessMeter {
                 floors: peaks,
             });
         }
-        match input {
-            Some(input) => core.execute::<Biquad<2>>(
-                Buffers::Interleaved {
-                    input,
-                    output: &mut scratch[..n * ch],
-                },
-                None,
-            )?,
-            None => core.execute::<Biquad<2>>(
-                Buffers::InterleavedInPlace {
-                    buf: &mut scratch[..n * ch],
-                },
-                None,
-            )?,
-        }
+        core.execute::<Biquad<2>>(
+            Buffers::Interleaved {
+                input: frames,
+                output: &mut scratch[..n * ch],
+            },
+            None,
+        )?;
         let buf = &scratch[..n * ch];
         core.engine.run_job(Native(|| {
             let c = add_squares::<32>(sums, buf, 0);
