@@ -67,19 +67,23 @@ impl Gate {
         }
     }
 
+    /// The bins from `first` on that may be non-empty.
+    fn used_from(&self, first: usize) -> Range<usize> {
+        let from = first.max(self.used.start);
+        from..self.used.end.max(from)
+    }
+
     /// The sum of the energies of the bins from `first` on. Bins outside
     /// `used` hold `+0.0`, and adding `+0.0` to a sum of positive energies
     /// (or to the empty sum) changes nothing that is read: the same bits as
     /// the sum over every bin whenever a bin from `first` on is non-empty.
     fn energy_from(&self, first: usize) -> f64 {
-        let from = first.max(self.used.start);
-        self.sum[from..self.used.end.max(from)].iter().sum()
+        self.sum[self.used_from(first)].iter().sum()
     }
 
     /// The number of blocks in the bins from `first` on.
     fn count_from(&self, first: usize) -> u64 {
-        let from = first.max(self.used.start);
-        self.count[from..self.used.end.max(from)].iter().sum()
+        self.count[self.used_from(first)].iter().sum()
     }
 
     /// The energy of a bin's centre.
@@ -439,7 +443,7 @@ impl LoudnessMeter {
         Ok(())
     }
 
-    /// K-weights the `n` frames of `input` (interleaved) into the scratch
+    /// K-weights the `n` frames of `frames` (interleaved) into the scratch
     /// (in lanes), accumulates their squares, sample peaks and true peaks
     /// (in lanes), and closes the sub-block when it is full. The
     /// K-weighting cannot fail (the meter's banks and scratch match its

@@ -47,7 +47,8 @@ pub fn peak<S: Lanes>(s: S, phases: &[usize], past: &[S::V; TAPS], mut acc: S::V
 /// never NaN); `floor` is non-negative and not NaN.
 ///
 /// Points that provably cannot exceed the larger of `floor` and the
-/// running maximum are skipped ([`bound`]; docs/kernels.md, "True peak").
+/// running maximum are skipped ([`bound`]; docs/kernels.md, section 9,
+/// "Skipped points").
 #[inline(always)]
 pub fn scan<S: Lanes>(s: S, phases: usize, xs: &[f32], floor: f32) -> f32 {
     // The phase lists as constants, so each compiles to its own body with
@@ -235,6 +236,8 @@ impl LaneJob for Stage<'_> {
         // square in turn, so each line of the input is read once.
         for f in (0..n).step_by(l) {
             let m = (n - f).min(l);
+            // The next square's lines (docs/tuning.md, "The loudness
+            // meter's buffers").
             let ahead = (f + 2 * l).min(n) * ch;
             for at in ((f + l) * ch..ahead).step_by(LINE) {
                 s.prefetch(&self.frames[at..]);
