@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Frames per process call.
-const BLOCK: usize = 4096;
+const BLOCK: usize = 16384;
 /// Most channels (lanes) in one batch.
 const BATCH_CHANNELS: usize = 32;
 /// Extensions `--recursive` picks up in directories.
@@ -389,6 +389,17 @@ pub trait Dsp: Send {
     }
     /// Deepest gain reduction of `lane` so far, in dB (0 or negative).
     fn reduction_db(&self, lane: usize) -> f32;
+    /// Processes the interleaved frames of every lane from `input` into
+    /// `output` (as long), when the processor has this route; `None` (and
+    /// nothing done) when the driver must use [`Dsp::process`].
+    fn process_interleaved(
+        &mut self,
+        input: &[f32],
+        output: &mut [f32],
+    ) -> Option<lanedsp::Result<()>> {
+        let _ = (input, output);
+        None
+    }
 }
 
 impl Dsp for Compressor {
@@ -403,6 +414,14 @@ impl Dsp for Compressor {
 
     fn reduction_db(&self, lane: usize) -> f32 {
         self.peak_reduction_db(lane)
+    }
+
+    fn process_interleaved(
+        &mut self,
+        input: &[f32],
+        output: &mut [f32],
+    ) -> Option<lanedsp::Result<()>> {
+        Some(Processor::process_interleaved(self, input, output))
     }
 }
 
@@ -881,7 +900,31 @@ struct Active<'j> {
     output_peak: Vec<f32>,
     reduction: f32,
     bytes_reported: u64,
+    /// The block's output frames, interleaved.
     interleaved: Vec<f32>,
+}
+
+/// A file's encoder, fed on the decoding thread: the block processed in
+/// one step is encoded during the next.
+struct Encoder {
+    sink: Option<Box<dyn Sink>>,
+    /// Interleaved frames waiting to be encoded.
+    pending: Vec<f32>,
+    error: Option<String>,
+}
+
+impl Encoder {
+    /// Encodes the pending frames (none after an error).
+    fn write(&mut self) {
+        if !self.pending.is_empty()
+            && self.error.is_none()
+            && let Some(sink) = self.sink.as_mut()
+            && let Err(e) = sink.write(&self.pending)
+        {
+            self.error = Some(e);
+        }
+        self.pending.clear();
+    }
 }
 
 /// One decoded block of a file (or of the sidechain).
@@ -978,7 +1021,8 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
     let mut planar = vec![vec![0.0f32; BLOCK]; lanes];
     let mut key_planar = vec![vec![0.0f32; BLOCK]; if key.is_empty() { 0 } else { lanes }];
 
-    // Block n is processed and encoded while block n + 1 is decoded.
+    // Block n is processed while block n + 1 is decoded and block n - 1
+    // encoded.
     let start = |n: usize| {
         (0..n)
             .map(|_| Block {
@@ -998,11 +1042,20 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
     let first = start(files.len().max(key.len()));
     decode(&mut sources, &first, &mut current);
     decode(&mut key, &first, &mut key_current);
+    let mut encoders: Vec<Encoder> = files
+        .iter_mut()
+        .map(|f| Encoder {
+            sink: f.sink.take(),
+            pending: Vec::with_capacity(f.interleaved.capacity()),
+            error: None,
+        })
+        .collect();
     loop {
         rayon::join(
             || {
                 decode(&mut sources, &current, &mut next);
                 decode(&mut key, &key_current, &mut key_next);
+                encoders.iter_mut().for_each(Encoder::write);
             },
             || {
                 process_block(
@@ -1018,8 +1071,19 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
                 )
             },
         );
-        for f in files.iter_mut().filter(|f| f.ended && f.sink.is_some()) {
-            finish_file(f, started, shared, &mut reports);
+        for (f, out) in files.iter_mut().zip(encoders.iter_mut()) {
+            // The block just processed is written during the next one.
+            std::mem::swap(&mut f.interleaved, &mut out.pending);
+            if f.ended && out.sink.is_some() {
+                out.write();
+                f.sink = out.sink.take();
+            }
+            if let Some(e) = &out.error {
+                f.error.get_or_insert_with(|| e.clone());
+            }
+            if f.ended && f.sink.is_some() {
+                finish_file(f, started, shared, &mut reports);
+            }
         }
         if files.iter().all(|f| f.ended) {
             break;
@@ -1037,9 +1101,9 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
     reports
 }
 
-/// Processes one decoded block of every running file in one call per
-/// piece (pieces end where files end, so that each file's meter is read at
-/// its own end) and encodes each file's part; files that end are marked.
+/// Processes one decoded block of every running file and leaves each
+/// file's output frames in its `interleaved` buffer; files that end are
+/// marked.
 ///
 /// With a latency `L`, each file is fed its input and then `L` frames of
 /// silence (what the processor's flush does), and its first `L` output
@@ -1056,8 +1120,6 @@ fn process_block(
     fs: u32,
     shared: &Shared<'_>,
 ) {
-    let latency = dsp.latency();
-    let mut length = 0;
     for (f, block) in files.iter_mut().zip(blocks) {
         if f.ended {
             continue;
@@ -1066,15 +1128,6 @@ fn process_block(
             f.error = Some(e.clone());
         }
         let got = if f.error.is_some() { 0 } else { block.got };
-        let ch = f.job.info.channels;
-        for (c, lane) in planar[f.lane..f.lane + ch].iter_mut().enumerate() {
-            for (dst, frame) in lane[..got].iter_mut().zip(block.data.chunks_exact(ch)) {
-                *dst = frame[c];
-            }
-            lane[got..].fill(0.0);
-            let peak = lane[..got].iter().fold(0.0f32, |m, x| m.max(x.abs()));
-            f.input_peak[c] = f.input_peak[c].max(peak);
-        }
         // Once the input has ended, silence until the latency is out.
         f.step = if f.error.is_some() {
             0
@@ -1085,7 +1138,125 @@ fn process_block(
         } else {
             BLOCK
         };
-        length = length.max(f.step);
+    }
+    let single = match (&mut *files, key) {
+        ([f], None) if !f.ended && dsp.latency() == 0 => process_interleaved(f, &blocks[0], dsp),
+        _ => false,
+    };
+    if !single {
+        process_planar(files, blocks, key, key_channels, dsp, planar, key_planar);
+    }
+    for f in files.iter_mut() {
+        if f.ended {
+            continue;
+        }
+        let step = if f.error.is_some() { 0 } else { f.step };
+        let got = f.interleaved.len() / f.job.info.channels;
+        f.fed += step as u64;
+        if got > 0 {
+            fold_peaks(&f.interleaved, &mut f.output_peak);
+            f.frames += got as u64;
+            shared
+                .audio_micros
+                .fetch_add(got as u64 * 1_000_000 / u64::from(fs), Ordering::Relaxed);
+            report_bytes(f, shared);
+        }
+        if f.error.is_some() || step < BLOCK {
+            f.ended = true;
+        }
+    }
+}
+
+/// The output frames of a block of `step` frames after `fed` frames were
+/// fed: those before the processor's `latency` are its silence.
+fn skipped(latency: usize, fed: u64, step: usize) -> usize {
+    (latency as u64).saturating_sub(fed).min(step as u64) as usize
+}
+
+/// A batch of one file, no sidechain and no latency: its interleaved
+/// frames go through the processor as they are, into the file's
+/// `interleaved` buffer. `false` when the processor has no interleaved
+/// route (nothing was done).
+fn process_interleaved(f: &mut Active<'_>, block: &Block, dsp: &mut dyn Dsp) -> bool {
+    let ch = f.job.info.channels;
+    let step = if f.error.is_some() { 0 } else { f.step };
+    let input = &block.data[..step * ch];
+    f.interleaved.clear();
+    f.interleaved.resize(step * ch, 0.0);
+    let Some(result) = dsp.process_interleaved(input, &mut f.interleaved) else {
+        return false;
+    };
+    fold_peaks(input, &mut f.input_peak);
+    if let Err(e) = result {
+        f.error.get_or_insert_with(|| format!("processing: {e}"));
+        f.interleaved.clear();
+    }
+    if step < BLOCK || f.error.is_some() {
+        f.reduction = (0..ch)
+            .map(|c| dsp.reduction_db(f.lane + c))
+            .fold(0.0f32, f32::min);
+    }
+    true
+}
+
+/// Folds the largest magnitude of each channel of the interleaved
+/// `frames` into `peaks` (one per channel; NaN is passed over, as by
+/// `f32::max`). Channel counts that divide 16 take 16 samples at a time.
+fn fold_peaks(frames: &[f32], peaks: &mut [f32]) {
+    const WIDTH: usize = 16;
+    let ch = peaks.len();
+    if WIDTH.is_multiple_of(ch) {
+        let mut acc = [0.0f32; WIDTH];
+        let mut rows = frames.chunks_exact(WIDTH);
+        for row in &mut rows {
+            for (a, &x) in acc.iter_mut().zip(row) {
+                *a = a.max(x.abs());
+            }
+        }
+        for (i, &a) in acc.iter().enumerate() {
+            peaks[i % ch] = peaks[i % ch].max(a);
+        }
+        for (i, &x) in rows.remainder().iter().enumerate() {
+            peaks[i % ch] = peaks[i % ch].max(x.abs());
+        }
+    } else {
+        for frame in frames.chunks_exact(ch) {
+            for (p, &x) in peaks.iter_mut().zip(frame) {
+                *p = p.max(x.abs());
+            }
+        }
+    }
+}
+
+/// Every other batch: each file's channels are copied into their lanes
+/// and processed in one call per piece (pieces end where files end, so
+/// that each file's meter is read at its own end), then interleaved into
+/// the file's `interleaved` buffer.
+fn process_planar(
+    files: &mut [Active<'_>],
+    blocks: &[Block],
+    key: Option<&Block>,
+    key_channels: usize,
+    dsp: &mut dyn Dsp,
+    planar: &mut [Vec<f32>],
+    key_planar: &mut [Vec<f32>],
+) {
+    let latency = dsp.latency();
+    let mut length = 0;
+    for (f, block) in files.iter_mut().zip(blocks) {
+        if f.ended {
+            continue;
+        }
+        let got = if f.error.is_some() { 0 } else { block.got };
+        let ch = f.job.info.channels;
+        fold_peaks(&block.data[..got * ch], &mut f.input_peak);
+        for (c, lane) in planar[f.lane..f.lane + ch].iter_mut().enumerate() {
+            for (dst, frame) in lane[..got].iter_mut().zip(block.data.chunks_exact(ch)) {
+                *dst = frame[c];
+            }
+            lane[got..].fill(0.0);
+        }
+        length = length.max(if f.error.is_some() { 0 } else { f.step });
     }
     if let Some(kb) = key {
         if let Some(e) = &kb.error {
@@ -1150,35 +1321,15 @@ fn process_block(
             continue;
         }
         let step = step_of(f);
-        // Output frames before `skip` are the latency's silence.
-        let skip = (latency as u64).saturating_sub(f.fed).min(step as u64) as usize;
-        let got = step - skip;
-        f.fed += step as u64;
+        let skip = skipped(latency, f.fed, step);
         let ch = f.job.info.channels;
-        if got > 0 {
-            f.interleaved.clear();
-            f.interleaved.resize(got * ch, 0.0);
-            for c in 0..ch {
-                let lane = &planar[f.lane + c][skip..step];
-                let peak = lane.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-                f.output_peak[c] = f.output_peak[c].max(peak);
-                for (frame, &x) in f.interleaved.chunks_exact_mut(ch).zip(lane) {
-                    frame[c] = x;
-                }
+        f.interleaved.clear();
+        f.interleaved.resize((step - skip) * ch, 0.0);
+        for c in 0..ch {
+            let lane = &planar[f.lane + c][skip..step];
+            for (frame, &x) in f.interleaved.chunks_exact_mut(ch).zip(lane) {
+                frame[c] = x;
             }
-            if let Some(sink) = f.sink.as_mut()
-                && let Err(e) = sink.write(&f.interleaved)
-            {
-                f.error = Some(e);
-            }
-            f.frames += got as u64;
-            shared
-                .audio_micros
-                .fetch_add(got as u64 * 1_000_000 / u64::from(fs), Ordering::Relaxed);
-            report_bytes(f, shared);
-        }
-        if f.error.is_some() || step < BLOCK {
-            f.ended = true;
         }
     }
 }

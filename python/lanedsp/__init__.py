@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -166,9 +168,15 @@ class _Block:
         if self.shape != other.shape:
             raise ValueError(f"{name} has shape {self.shape}, the audio {other.shape}; they must match")
 
-    def run(self, process: Any, key: Optional["_Block"] = None) -> np.ndarray:
+    def run(
+        self,
+        process: Any,
+        key: Optional["_Block"] = None,
+        outputs: Optional["_Outputs"] = None,
+    ) -> np.ndarray:
         """Processes the block with ``process(input, output, interleaved, ...)``
-        and returns a new array of the input's shape and dtype."""
+        and returns a new array of the input's shape and dtype (its memory
+        from ``outputs`` when given)."""
         order = "F" if self.interleaved else "C"
         extra = () if key is None else ((key.flat, key.interleaved),)
         if self.owned:
@@ -176,12 +184,62 @@ class _Block:
             process(None, self.flat, self.interleaved, *extra)
             out32 = self.flat
         else:
-            out32 = np.empty(self.flat.shape, dtype=np.float32)
+            n = self.flat.shape[0]
+            out32 = np.empty(n, dtype=np.float32) if outputs is None else outputs.empty(n)
             process(self.flat, out32, self.interleaved, *extra)
         out = out32.reshape(self.shape, order=order)
         if self.dtype == np.float64:
             out = out.astype(np.float64, order=order)
         return out
+
+
+def _refs(items: List[Any], i: int) -> int:
+    """The reference count of ``items[i]``."""
+    return sys.getrefcount(items[i])
+
+
+# What _refs reports for an object only its list refers to (measured, since
+# interpreters count the call's own references differently).
+_UNSHARED = _refs([object()], 0)
+
+
+class _Outputs:
+    """The float32 output memory of one processor's large calls, recycled.
+
+    A call's output of at least :attr:`MIN_BYTES` is a view of one of up
+    to :attr:`KEEP` buffers the processor keeps; a buffer is handed out
+    again only once nothing refers to it any more (no array made from an
+    earlier output is alive), so every returned array is new to the
+    caller. The first write to fresh memory makes the operating system
+    zero its pages, which costs about as much as a copy of the array
+    (docs/python.md, "Output memory"); the C allocator's heap already
+    recycles smaller allocations. The buffers are freed with the
+    processor.
+    """
+
+    __slots__ = ("_spare", "_lock")
+
+    KEEP = 2
+    MIN_BYTES = 32 << 20
+
+    def __init__(self) -> None:
+        self._spare: List[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def empty(self, n: int) -> np.ndarray:
+        """An uninitialised float32 array of ``n`` samples."""
+        if 4 * n < self.MIN_BYTES:
+            return np.empty(n, dtype=np.float32)
+        with self._lock:
+            for i in range(len(self._spare)):
+                if self._spare[i].shape[0] == n and _refs(self._spare, i) == _UNSHARED:
+                    buf = self._spare.pop(i)
+                    break
+            else:
+                buf = np.empty(n, dtype=np.float32)
+            self._spare.insert(0, buf)
+            del self._spare[self.KEEP :]
+            return buf[:]
 
 
 class _Lazy:
@@ -191,6 +249,7 @@ class _Lazy:
 
     def __init__(self, isa: Optional[str]) -> None:
         self._isa = _isa(isa)
+        self._outputs = _Outputs()
         self._proc: Any = None
         self._key: Optional[Tuple[float, Tuple[int, int]]] = None
 
@@ -314,7 +373,7 @@ class EnvelopeFollower(_Lazy):
         proc = self._processor(sr, block)
         if reset:
             proc.reset()
-        return block.run(proc.process)
+        return block.run(proc.process, outputs=self._outputs)
 
     def __call__(self, audio: np.ndarray, sample_rate: Optional[float] = None) -> np.ndarray:
         """One-shot: processes ``audio`` from the initial state."""
@@ -626,7 +685,7 @@ class Compressor(_Lazy):
         proc = self._processor(sr, block)
         if reset:
             proc.reset()
-        return block.run(proc.process, key)
+        return block.run(proc.process, key, self._outputs)
 
     def __call__(
         self, audio: np.ndarray, sample_rate: float, sidechain: Optional[np.ndarray] = None
@@ -875,7 +934,7 @@ class Limiter(_Lazy):
         block, proc = self._block(audio, sample_rate)
         if reset:
             proc.reset()
-        out = block.run(proc.process)
+        out = block.run(proc.process, outputs=self._outputs)
         self._last = (block.shape, block.dtype)
         return out
 
@@ -902,7 +961,7 @@ class Limiter(_Lazy):
         proc.reset()
         latency = proc.latency
         if latency == 0:
-            out = block.run(proc.process)
+            out = block.run(proc.process, outputs=self._outputs)
         elif block.shape[-1] >= latency:
             # Straight into the result: no padded or shifted copy.
             order = "F" if block.interleaved else "C"
@@ -1436,7 +1495,7 @@ class Equalizer(_Lazy):
         proc = self._processor(sr, block)
         if reset:
             proc.reset()
-        return block.run(proc.process)
+        return block.run(proc.process, outputs=self._outputs)
 
     def __call__(self, audio: np.ndarray, sample_rate: Optional[float] = None) -> np.ndarray:
         """One-shot: equalizes ``audio`` from silent filter memory."""

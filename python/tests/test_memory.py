@@ -61,3 +61,40 @@ def test_no_growth_over_many_calls():
     # per call would show as tens of MB.
     assert python_growth < 256 * 1024, python_growth
     assert rss1 - rss0 < 8 * 1024 * 1024, (rss0, rss1)
+
+
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_large_outputs_reuse_only_memory_nothing_refers_to(monkeypatch):
+    # Every output counts as large here (the rule's threshold is 32 MiB).
+    monkeypatch.setattr(lanedsp._Outputs, "MIN_BYTES", 0)
+    audio = program((3, 2, 5000), seed=3)
+    comp = lanedsp.Compressor(threshold_db=-24, ratio=6)
+    fresh = lanedsp.Compressor(threshold_db=-24, ratio=6)
+    first = comp(audio, SR)
+    kept, at_first = first.copy(), address(first)
+    second = comp(audio, SR)  # `first` is alive: new memory
+    assert not np.shares_memory(first, second)
+    assert np.array_equal(first, kept)
+    del first
+    third = comp(audio, SR)  # nothing refers to the first call's memory
+    assert address(third) == at_first
+    view = third[1:, 0]
+    del third
+    fourth = comp(audio, SR)  # `view` keeps the third's memory alive
+    assert not np.shares_memory(view, fourth) and not np.shares_memory(second, fourth)
+    # The outputs are those of a processor that never recycled.
+    with monkeypatch.context() as m:
+        m.setattr(lanedsp._Outputs, "MIN_BYTES", 1 << 62)
+        for _ in range(3):
+            fresh(audio, SR)
+        assert np.array_equal(fresh(audio, SR), fourth)
+    # float64 calls convert from a recycled float32 buffer.
+    out64 = comp(audio.astype(np.float64), SR)
+    assert out64.dtype == np.float64 and out64.shape == audio.shape
+    # Dropping every output: the processor keeps at most KEEP buffers.
+    del second, view, fourth, out64
+    seen = {address(comp(audio, SR)) for _ in range(20)}
+    assert len(seen) <= lanedsp._Outputs.KEEP
