@@ -927,6 +927,15 @@ impl Encoder {
     }
 }
 
+/// A batch's planar buffers: one per lane, for the audio and for the
+/// sidechain.
+struct Lanes {
+    planar: Vec<Vec<f32>>,
+    key: Vec<Vec<f32>>,
+    /// Channels of the sidechain file (1 feeds every lane).
+    key_channels: usize,
+}
+
 /// One decoded block of a file (or of the sidechain).
 #[derive(Default)]
 struct Block {
@@ -1017,9 +1026,11 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
             }
         }
     }
-    let key_channels = key.first().map_or(1, |k| k.info().channels);
-    let mut planar = vec![vec![0.0f32; BLOCK]; lanes];
-    let mut key_planar = vec![vec![0.0f32; BLOCK]; if key.is_empty() { 0 } else { lanes }];
+    let mut buffers = Lanes {
+        planar: vec![vec![0.0f32; BLOCK]; lanes],
+        key: vec![vec![0.0f32; BLOCK]; if key.is_empty() { 0 } else { lanes }],
+        key_channels: key.first().map_or(1, |k| k.info().channels),
+    };
 
     // Block n is processed while block n + 1 is decoded and block n - 1
     // encoded.
@@ -1062,10 +1073,8 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
                     &mut files,
                     &current,
                     key_current.first(),
-                    key_channels,
                     dsp.as_mut(),
-                    &mut planar,
-                    &mut key_planar,
+                    &mut buffers,
                     fs,
                     shared,
                 )
@@ -1108,15 +1117,12 @@ fn run_batch(batch: &[Job], shared: &Shared<'_>) -> Vec<FileReport> {
 /// With a latency `L`, each file is fed its input and then `L` frames of
 /// silence (what the processor's flush does), and its first `L` output
 /// frames are dropped: the output has the input's length and alignment.
-#[allow(clippy::too_many_arguments)]
 fn process_block(
     files: &mut [Active<'_>],
     blocks: &[Block],
     key: Option<&Block>,
-    key_channels: usize,
     dsp: &mut dyn Dsp,
-    planar: &mut [Vec<f32>],
-    key_planar: &mut [Vec<f32>],
+    lanes: &mut Lanes,
     fs: u32,
     shared: &Shared<'_>,
 ) {
@@ -1144,7 +1150,7 @@ fn process_block(
         _ => false,
     };
     if !single {
-        process_planar(files, blocks, key, key_channels, dsp, planar, key_planar);
+        process_planar(files, blocks, key, dsp, lanes);
     }
     for f in files.iter_mut() {
         if f.ended {
@@ -1236,11 +1242,15 @@ fn process_planar(
     files: &mut [Active<'_>],
     blocks: &[Block],
     key: Option<&Block>,
-    key_channels: usize,
     dsp: &mut dyn Dsp,
-    planar: &mut [Vec<f32>],
-    key_planar: &mut [Vec<f32>],
+    lanes: &mut Lanes,
 ) {
+    let Lanes {
+        planar,
+        key: key_planar,
+        key_channels,
+    } = lanes;
+    let key_channels = *key_channels;
     let latency = dsp.latency();
     let mut length = 0;
     for (f, block) in files.iter_mut().zip(blocks) {
