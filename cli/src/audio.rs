@@ -316,16 +316,15 @@ impl SymphoniaSource {
             if self.raw_f32
                 && packet.trim_start == Duration::ZERO
                 && packet.trim_end == Duration::ZERO
+                && packet.data.len().is_multiple_of(4 * self.info.channels)
             {
-                // 32-bit float little-endian PCM: the packet's bytes are the
-                // samples, interleaved (what the decoder would give, bit for
-                // bit, in one pass instead of three).
-                let bytes = &packet.data;
-                if bytes.len() % (4 * self.info.channels) != 0 {
-                    return Err("cannot decode: a packet ends inside a frame".into());
-                }
+                // 32-bit float little-endian PCM in whole frames: the
+                // packet's bytes are the samples, interleaved (what the
+                // decoder would give, bit for bit, in one pass instead of
+                // three). Any other packet goes through the decoder.
                 self.pending.extend(
-                    bytes
+                    packet
+                        .data
                         .chunks_exact(4)
                         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
                 );

@@ -885,7 +885,8 @@ struct Active<'j> {
     temp: PathBuf,
     /// First lane of its channels.
     lane: usize,
-    /// Frames written.
+    /// Output frames produced (handed to the encoder; a file whose
+    /// encoding fails is discarded whole).
     frames: u64,
     /// Frames fed to the processor (its input, then the silence that
     /// pushes the last `latency` frames out).
@@ -904,8 +905,9 @@ struct Active<'j> {
     interleaved: Vec<f32>,
 }
 
-/// A file's encoder, fed on the decoding thread: the block processed in
-/// one step is encoded during the next.
+/// A file's encoder: the block processed in one step is encoded beside
+/// the decoding of the next step (a file's last block right after its
+/// step, before the file is completed).
 struct Encoder {
     sink: Option<Box<dyn Sink>>,
     /// Interleaved frames waiting to be encoded.
@@ -1131,7 +1133,7 @@ fn process_block(
             continue;
         }
         if let Some(e) = &block.error {
-            f.error = Some(e.clone());
+            f.error.get_or_insert_with(|| e.clone());
         }
         let got = if f.error.is_some() { 0 } else { block.got };
         // Once the input has ended, silence until the latency is out.

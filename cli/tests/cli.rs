@@ -171,6 +171,7 @@ fn corpus(dir: &Path) -> Vec<Case> {
         (Kind::Float, 2, 10_007),
         (Kind::Float, 8, 5_003),
         (Kind::Float, 2, 36_007),
+        (Kind::Int(24), 2, 32_768),
         (Kind::Int(8), 1, 3_001),
         (Kind::Int(32), 6, 4_097),
         (Kind::Float, 5, 1),

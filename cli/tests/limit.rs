@@ -118,10 +118,10 @@ fn ceiling_length_and_content() {
     let cases: [(&str, usize, usize, bool); 6] = [
         ("a.wav", 2, 20_011, true),
         ("b.wav", 1, 333, true),
-        ("c.wav", 6, 8_192, true),
+        ("c.wav", 6, 16_384, true),
         ("d.wav", 2, 13_000, false),
         ("e.wav", 3, 0, true),
-        ("f.wav", 2, 4_096 + 100, true),
+        ("f.wav", 2, 16_384 + 100, true),
     ];
     let mut inputs = Vec::new();
     for (i, &(name, ch, frames, float)) in cases.iter().enumerate() {
@@ -218,8 +218,8 @@ fn impulse_below_the_ceiling_keeps_its_frame() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let frames = 10_000;
-    for (i, at) in [0usize, 1, 4_095, 4_096, 9_999].into_iter().enumerate() {
+    let frames = 20_000;
+    for (i, at) in [0usize, 1, 16_383, 16_384, 19_999].into_iter().enumerate() {
         let mut x = vec![0.0f32; frames * 2];
         x[at * 2] = 0.5;
         x[at * 2 + 1] = -0.25;
@@ -234,7 +234,7 @@ fn impulse_below_the_ceiling_keeps_its_frame() {
         args.extend(names.iter().map(String::as_str));
         args.extend(extra);
         assert_eq!(run(&args).status.code(), Some(0), "{extra:?}");
-        for (i, at) in [0usize, 1, 4_095, 4_096, 9_999].into_iter().enumerate() {
+        for (i, at) in [0usize, 1, 16_383, 16_384, 19_999].into_iter().enumerate() {
             let (_, y) = read(&out.join(format!("i{i}.wav")));
             let (_, x) = read(&tmp.path().join(format!("i{i}.wav")));
             assert_eq!(y.len(), x.len());

@@ -175,8 +175,9 @@ class _Block:
         outputs: Optional["_Outputs"] = None,
     ) -> np.ndarray:
         """Processes the block with ``process(input, output, interleaved, ...)``
-        and returns a new array of the input's shape and dtype (its memory
-        from ``outputs`` when given)."""
+        and returns a new array of the input's shape and dtype (when the
+        call made no float32 copy of its own, the output's memory comes
+        from ``outputs`` if given)."""
         order = "F" if self.interleaved else "C"
         extra = () if key is None else ((key.flat, key.interleaved),)
         if self.owned:

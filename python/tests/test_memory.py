@@ -91,7 +91,7 @@ def test_large_outputs_reuse_only_memory_nothing_refers_to(monkeypatch):
         for _ in range(3):
             fresh(audio, SR)
         assert np.array_equal(fresh(audio, SR), fourth)
-    # float64 calls convert from a recycled float32 buffer.
+    # float64 calls process a float32 copy of their own in place.
     out64 = comp(audio.astype(np.float64), SR)
     assert out64.dtype == np.float64 and out64.shape == audio.shape
     # Dropping every output: the processor keeps at most KEEP buffers.
