@@ -905,6 +905,18 @@ struct Active<'j> {
     interleaved: Vec<f32>,
 }
 
+impl Active<'_> {
+    /// The frames of `block` this file takes (none once it has failed).
+    fn input_frames(&self, block: &Block) -> usize {
+        if self.error.is_some() { 0 } else { block.got }
+    }
+
+    /// The frames fed in the current block (none once it has failed).
+    fn live_step(&self) -> usize {
+        if self.error.is_some() { 0 } else { self.step }
+    }
+}
+
 /// A file's encoder: the block processed in one step is encoded beside
 /// the decoding of the next step (a file's last block right after its
 /// step, before the file is completed).
@@ -1135,7 +1147,7 @@ fn process_block(
         if let Some(e) = &block.error {
             f.error.get_or_insert_with(|| e.clone());
         }
-        let got = if f.error.is_some() { 0 } else { block.got };
+        let got = f.input_frames(block);
         // Once the input has ended, silence until the latency is out.
         f.step = if f.error.is_some() {
             0
@@ -1158,7 +1170,7 @@ fn process_block(
         if f.ended {
             continue;
         }
-        let step = if f.error.is_some() { 0 } else { f.step };
+        let step = f.live_step();
         let got = f.interleaved.len() / f.job.info.channels;
         f.fed += step as u64;
         if got > 0 {
@@ -1187,7 +1199,7 @@ fn skipped(latency: usize, fed: u64, step: usize) -> usize {
 /// route (nothing was done).
 fn process_interleaved(f: &mut Active<'_>, block: &Block, dsp: &mut dyn Dsp) -> bool {
     let ch = f.job.info.channels;
-    let step = if f.error.is_some() { 0 } else { f.step };
+    let step = f.live_step();
     let input = &block.data[..step * ch];
     f.interleaved.clear();
     f.interleaved.resize(step * ch, 0.0);
@@ -1259,7 +1271,7 @@ fn process_planar(
         if f.ended {
             continue;
         }
-        let got = if f.error.is_some() { 0 } else { block.got };
+        let got = f.input_frames(block);
         let ch = f.job.info.channels;
         fold_peaks(&block.data[..got * ch], &mut f.input_peak);
         for (c, lane) in planar[f.lane..f.lane + ch].iter_mut().enumerate() {
@@ -1268,7 +1280,7 @@ fn process_planar(
             }
             lane[got..].fill(0.0);
         }
-        length = length.max(if f.error.is_some() { 0 } else { f.step });
+        length = length.max(f.live_step());
     }
     if let Some(kb) = key {
         if let Some(e) = &kb.error {
@@ -1293,11 +1305,10 @@ fn process_planar(
     }
 
     // The frames each running file has in this block.
-    let step_of = |f: &Active<'_>| if f.error.is_some() { 0 } else { f.step };
     let mut ends: Vec<usize> = files
         .iter()
-        .filter(|f| !f.ended && step_of(f) < BLOCK)
-        .map(step_of)
+        .filter(|f| !f.ended && f.live_step() < BLOCK)
+        .map(Active::live_step)
         .collect();
     ends.push(length);
     ends.sort_unstable();
@@ -1320,7 +1331,7 @@ fn process_planar(
             at = end;
         }
         for f in files.iter_mut() {
-            if !f.ended && step_of(f) == end && end < BLOCK {
+            if !f.ended && f.live_step() == end && end < BLOCK {
                 f.reduction = (0..f.job.info.channels)
                     .map(|c| dsp.reduction_db(f.lane + c))
                     .fold(0.0f32, f32::min);
@@ -1332,7 +1343,7 @@ fn process_planar(
         if f.ended {
             continue;
         }
-        let step = step_of(f);
+        let step = f.live_step();
         let skip = skipped(latency, f.fed, step);
         let ch = f.job.info.channels;
         f.interleaved.clear();
