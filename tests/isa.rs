@@ -72,11 +72,11 @@ fn selection_is_cached() {
 }
 
 #[test]
-fn avx512_runs_the_envelope_on_eight_lane_registers_where_they_measured_faster() {
+fn avx512_runs_eight_lane_registers_where_they_measured_faster() {
     use lanedsp_kernels::Plan;
     use lanedsp_kernels::drive::Access;
     use lanedsp_kernels::engine::register_lanes;
-    use lanedsp_kernels::generic::dynamics::FusedCompressor;
+    use lanedsp_kernels::generic::dynamics::{FusedCompressor, LinkedCompressor};
     use lanedsp_kernels::generic::envelope::PeakEnvelope;
     // (channels, lanes of interleaved calls)
     let cases = [
@@ -100,9 +100,15 @@ fn avx512_runs_the_envelope_on_eight_lane_registers_where_they_measured_faster()
         assert_eq!(envelope(Access::Planar), 8, "{channels} channels");
         assert_eq!(envelope(Access::PlanarStream), 8, "{channels} channels");
         for access in [Access::Interleaved, Access::Planar, Access::PlanarStream] {
-            // The compressor is throughput-bound: always whole 16-lane registers.
-            let compressor = register_lanes::<FusedCompressor>(Isa::Avx512, &plan, access);
-            assert_eq!(compressor, 16);
+            // The compressors are throughput-bound: 8-lane registers up to
+            // 8 channels, whole 16-lane ones past that.
+            let want = if channels <= 8 { 8 } else { 16 };
+            for compressor in [
+                register_lanes::<FusedCompressor>(Isa::Avx512, &plan, access),
+                register_lanes::<LinkedCompressor>(Isa::Avx512, &plan, access),
+            ] {
+                assert_eq!(compressor, want, "{channels} channels");
+            }
             for isa in [Isa::Scalar, Isa::Avx2, Isa::Neon] {
                 assert_eq!(
                     register_lanes::<PeakEnvelope>(isa, &plan, access),

@@ -29,18 +29,22 @@ fn lanes(isa: Isa, path: RoutePath) -> Route {
     }
 }
 
-/// A block kernel's route in lanes: AVX-512 runs up to 8 channels on its
-/// 8-lane body (docs/tuning.md, "Block kernels on few channels").
-fn block(isa: Isa, channels: usize) -> Route {
+/// The route in lanes of a block kernel or a compressor over `channels`:
+/// AVX-512 runs up to 8 channels on its 8-lane body (docs/tuning.md,
+/// "Block kernels on few channels" and "The AVX-512 engine on its AVX2
+/// body").
+fn few_lanes(isa: Isa, channels: usize, path: RoutePath) -> Route {
     let lanes = if isa == Isa::Avx512 && channels <= 8 {
         8
     } else {
         isa.lanes()
     };
-    Route::Lanes {
-        lanes,
-        path: RoutePath::Block,
-    }
+    Route::Lanes { lanes, path }
+}
+
+/// A block kernel's route in lanes.
+fn block(isa: Isa, channels: usize) -> Route {
+    few_lanes(isa, channels, RoutePath::Block)
 }
 
 #[test]
@@ -117,12 +121,28 @@ fn lane_processors_report_time_lanes_chunks_and_paths() {
             "{isa:?}"
         );
         // Planar, few enough registers per group that slices at mixed
-        // cache-line offsets keep the squares (docs/tuning.md).
+        // cache-line offsets keep the squares (docs/tuning.md); AVX-512
+        // on its 8-lane body.
         let mut c = comp(8);
         call(&mut c, Layout::Planar, 512);
         assert_eq!(
             c.last_execution().route,
-            lanes(isa, RoutePath::Planar),
+            few_lanes(isa, 8, RoutePath::Planar),
+            "{isa:?}"
+        );
+        // Past 8 channels, AVX-512's whole registers.
+        let mut c = comp(9);
+        call(&mut c, Layout::Interleaved, 512);
+        assert_eq!(
+            c.last_execution().route,
+            lanes(isa, RoutePath::Direct),
+            "{isa:?}"
+        );
+        let mut c = comp(8);
+        call(&mut c, Layout::Interleaved, 512);
+        assert_eq!(
+            c.last_execution().route,
+            few_lanes(isa, 8, RoutePath::Direct),
             "{isa:?}"
         );
         // A linked plan on interleaved buffers goes through the tile.

@@ -393,12 +393,21 @@ pub fn block_lanes(isa: Isa, plan: &Plan) -> usize {
 ///   planar groups (one 8-lane register each, 8x8 transposes, plain
 ///   stores) measured faster than one 16-lane register per group, and
 ///   out of cache faster than or level with the AVX-512 body's streaming
-///   (whole-line non-temporal) stores.
+///   (whole-line non-temporal) stores;
+///
+/// and an ISA with [`IsaRoutes::few_passes_on_eight_lanes`] (AVX-512) runs
+/// a [`LaneKernel::MULTI_PASS`] kernel (the compressors) over at most 8
+/// used slots on 8-lane registers, in every call: its passes are
+/// throughput-bound, so a 16-lane register at most half used costs what
+/// a full one does.
 ///
 /// The output bits are the same either way.
 pub fn register_lanes<K: LaneKernel>(isa: Isa, plan: &Plan, access: Access) -> usize {
     let used = plan.used();
     let narrow = Isa::Avx2.lanes();
+    if IsaRoutes::of(isa).few_passes_on_eight_lanes && K::MULTI_PASS && used <= narrow {
+        return narrow;
+    }
     let wants_chains = K::CHAINS > 1 && used > 0;
     let eight = match access {
         Access::Interleaved => {

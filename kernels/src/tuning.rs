@@ -62,6 +62,12 @@ pub struct IsaRoutes {
     /// The time-lanes route runs the 8-lane body (docs/tuning.md, "Time
     /// lanes").
     pub time_lanes_on_eight_lanes: bool,
+    /// Multi-pass lane kernels (the compressors) over at most 8 used
+    /// slots run on the 8-lane body, interleaved or planar: their passes
+    /// are throughput-bound, and a 16-lane register with at most 8 used
+    /// lanes costs as much as a full one (docs/tuning.md, "The AVX-512
+    /// engine on its AVX2 body").
+    pub few_passes_on_eight_lanes: bool,
     /// Block kernels over at most 8 used slots run on the 8-lane body
     /// (docs/tuning.md, "Block kernels on few channels").
     pub blocks_on_eight_lanes: bool,
@@ -77,6 +83,7 @@ impl IsaRoutes {
                 narrow_planar: false,
                 chains_on_eight_lanes: false,
                 time_lanes_on_eight_lanes: false,
+                few_passes_on_eight_lanes: false,
                 blocks_on_eight_lanes: false,
             },
             Isa::Avx2 => IsaRoutes {
@@ -84,6 +91,7 @@ impl IsaRoutes {
                 narrow_planar: true,
                 chains_on_eight_lanes: false,
                 time_lanes_on_eight_lanes: false,
+                few_passes_on_eight_lanes: false,
                 blocks_on_eight_lanes: false,
             },
             Isa::Avx512 => IsaRoutes {
@@ -91,6 +99,7 @@ impl IsaRoutes {
                 narrow_planar: false,
                 chains_on_eight_lanes: true,
                 time_lanes_on_eight_lanes: true,
+                few_passes_on_eight_lanes: true,
                 blocks_on_eight_lanes: true,
             },
         }
