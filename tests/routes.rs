@@ -111,40 +111,23 @@ fn lane_processors_report_time_lanes_chunks_and_paths() {
         if COMPRESSOR_CHUNK_SLOTS.get(isa) >= 8 {
             assert!(e.is_chunked(), "{isa:?} {e}");
         }
+        // The route of a short call over `channels` in `layout`.
+        let route = |channels, layout| {
+            let mut c = comp(channels);
+            call(&mut c, layout, 512);
+            c.last_execution().route
+        };
         // Many channels: the lanes, interleaved where the frames lie,
         // planar through squares.
-        let mut c = comp(32);
-        call(&mut c, Layout::Interleaved, 512);
-        assert_eq!(
-            c.last_execution().route,
-            lanes(isa, RoutePath::Direct),
-            "{isa:?}"
-        );
+        let (il, planar) = (Layout::Interleaved, Layout::Planar);
+        assert_eq!(route(32, il), lanes(isa, RoutePath::Direct), "{isa:?}");
         // Planar, few enough registers per group that slices at mixed
-        // cache-line offsets keep the squares (docs/tuning.md); AVX-512
-        // on its 8-lane body.
-        let mut c = comp(8);
-        call(&mut c, Layout::Planar, 512);
-        assert_eq!(
-            c.last_execution().route,
-            few_lanes(isa, 8, RoutePath::Planar),
-            "{isa:?}"
-        );
-        // Past 8 channels, AVX-512's whole registers.
-        let mut c = comp(9);
-        call(&mut c, Layout::Interleaved, 512);
-        assert_eq!(
-            c.last_execution().route,
-            lanes(isa, RoutePath::Direct),
-            "{isa:?}"
-        );
-        let mut c = comp(8);
-        call(&mut c, Layout::Interleaved, 512);
-        assert_eq!(
-            c.last_execution().route,
-            few_lanes(isa, 8, RoutePath::Direct),
-            "{isa:?}"
-        );
+        // cache-line offsets keep the squares (docs/tuning.md). Up to 8
+        // channels AVX-512 runs its 8-lane body, past 8 whole registers.
+        let few = |path| few_lanes(isa, 8, path);
+        assert_eq!(route(8, planar), few(RoutePath::Planar), "{isa:?}");
+        assert_eq!(route(8, il), few(RoutePath::Direct), "{isa:?}");
+        assert_eq!(route(9, il), lanes(isa, RoutePath::Direct), "{isa:?}");
         // A linked plan on interleaved buffers goes through the tile.
         let mut c = comp(32);
         let groups: Vec<Vec<usize>> = (0..16).map(|g| vec![g, g + 16]).collect();
