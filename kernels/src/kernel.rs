@@ -75,7 +75,10 @@ pub trait LaneKernel {
     /// short loop that the core overlaps across frames, with few enough
     /// live values that its recurrence's state stays in a register. Every
     /// lane does the same operations in the same order either way, so the
-    /// results are identical.
+    /// results are identical. Its passes are throughput-bound, so the
+    /// AVX-512 engine runs it on 8-lane registers when the plan uses at
+    /// most 8 slots ([`crate::engine::register_lanes`]; docs/design.md,
+    /// "Narrow groups").
     const MULTI_PASS: bool = false;
 
     /// Passes between [`LaneKernel::first`] and [`LaneKernel::second`]
