@@ -915,6 +915,14 @@ impl Active<'_> {
     fn live_step(&self) -> usize {
         if self.error.is_some() { 0 } else { self.step }
     }
+
+    /// Reads the deepest gain reduction of the file's lanes (at its end,
+    /// before the processor moves on to other files' frames).
+    fn read_reduction(&mut self, dsp: &dyn Dsp) {
+        self.reduction = (0..self.job.info.channels)
+            .map(|c| dsp.reduction_db(self.lane + c))
+            .fold(0.0f32, f32::min);
+    }
 }
 
 /// A file's encoder: the block processed in one step is encoded beside
@@ -1212,9 +1220,7 @@ fn process_interleaved(f: &mut Active<'_>, block: &Block, dsp: &mut dyn Dsp) -> 
         f.interleaved.clear();
     }
     if step < BLOCK || f.error.is_some() {
-        f.reduction = (0..ch)
-            .map(|c| dsp.reduction_db(f.lane + c))
-            .fold(0.0f32, f32::min);
+        f.read_reduction(dsp);
     }
     true
 }
@@ -1332,9 +1338,7 @@ fn process_planar(
         }
         for f in files.iter_mut() {
             if !f.ended && f.live_step() == end && end < BLOCK {
-                f.reduction = (0..f.job.info.channels)
-                    .map(|c| dsp.reduction_db(f.lane + c))
-                    .fold(0.0f32, f32::min);
+                f.read_reduction(dsp);
             }
         }
     }
